@@ -1,0 +1,5 @@
+import sys
+
+from neuralcodes.cli import main
+
+sys.exit(main())

@@ -1,0 +1,113 @@
+"""What training writes every epoch: ``checkpoint.pt`` (to resume) and the history files.
+
+The checkpoint holds everything that decides the next epoch: weights, optimizer, scheduler and
+loss-scaler state, early-stopping state, the RNG states (torch, CUDA, the NumPy generators of the
+shuffle and of the augmentation) and the configurations, so a resumed run continues exactly where
+the interrupted one stopped. It is refused when the configuration it was written with differs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from neuralcodes.artifacts import (
+    atomic_torch_save,
+    atomic_write_json,
+    atomic_write_text,
+    provenance,
+)
+from neuralcodes.errors import ArtifactMismatchError, DataError
+
+CHECKPOINT_FORMAT = 1
+CHECKPOINT_NAME = "checkpoint.pt"
+HISTORY_COLUMNS = (
+    "epoch", "loss", "accuracy", "top5", "val_loss", "val_accuracy", "val_top5",
+    "seconds", "data_wait_fraction",
+)  # fmt: skip
+# settings that may change between an interrupted run and its resumption
+RESUMABLE_CHANGES = frozenset({"epochs", "device", "num_threads"})
+
+
+@dataclass
+class History:
+    """One record per finished epoch (keys: ``HISTORY_COLUMNS``), and how training ended."""
+
+    records: list[dict[str, float]] = field(default_factory=list)
+    stopped_early: bool = False
+    best_epoch: int = 0
+
+    def __len__(self) -> int:
+        """The number of finished epochs."""
+        return len(self.records)
+
+    def column(self, key: str) -> list[float]:
+        return [record[key] for record in self.records]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "epochs": self.records,
+            "stopped_early": self.stopped_early,
+            "best_epoch": self.best_epoch,
+        }
+
+
+def write_history(out_dir: Path, history: History) -> None:
+    """``history.json`` and ``history.csv`` in ``out_dir``, atomically."""
+    atomic_write_json(out_dir / "history.json", {**provenance("history"), **history.to_dict()})
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=HISTORY_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(history.records)
+    atomic_write_text(out_dir / "history.csv", buf.getvalue())
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """Write the training ``state`` (see ``train``) with a checkpoint header, atomically."""
+    atomic_torch_save(path, {"header": provenance("checkpoint", format=CHECKPOINT_FORMAT), **state})
+
+
+def load_checkpoint(path: Path, expected: dict[str, Any]) -> dict[str, Any]:
+    """Read ``path`` and refuse it unless it matches ``expected``.
+
+    ``expected`` holds ``train_config``, ``model_config`` and ``data`` dicts; the training
+    configurations may differ only in ``RESUMABLE_CHANGES``.
+    """
+    if not path.is_file():
+        raise DataError(path, "no checkpoint to resume from (train without --resume first)")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # foreign or truncated file
+        raise DataError(path, f"not a neuralcodes checkpoint ({type(e).__name__}: {e})") from None
+    header = blob.get("header", {}) if isinstance(blob, dict) else {}
+    if header.get("artifact") != "checkpoint" or header.get("format") != CHECKPOINT_FORMAT:
+        raise DataError(path, f"not a neuralcodes checkpoint of format {CHECKPOINT_FORMAT}")
+    diffs = []
+    for part, wanted in expected.items():
+        stored = blob.get(part, {})
+        for key in sorted(set(wanted) | set(stored)):
+            skip = part == "train_config" and key in RESUMABLE_CHANGES
+            if not skip and stored.get(key) != wanted.get(key):
+                diffs.append(f"{part}.{key}: checkpoint has {stored.get(key)!r}, "
+                             f"now {wanted.get(key)!r}")
+    if diffs:
+        raise ArtifactMismatchError(f"{path} cannot be resumed with these settings: "
+                                    + "; ".join(diffs))
+    return dict(blob)
+
+
+def rng_states() -> dict[str, Any]:
+    """The torch CPU and CUDA generator states (dropout masks depend on them)."""
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
+    return {"torch": torch.get_rng_state(), "cuda": cuda}
+
+
+def set_rng_states(states: dict[str, Any]) -> None:
+    torch.set_rng_state(states["torch"])
+    if states["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])

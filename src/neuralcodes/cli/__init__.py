@@ -1,0 +1,57 @@
+"""The command line: a thin map from subcommand to one library function.
+
+Each command group lives in its own module with a ``register(subparsers)`` function that adds its
+parsers and sets ``func`` to a handler ``(args) -> int``. Library errors (``NeuralCodesError``) become
+one-line messages and exit status 2; nothing else is caught.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from neuralcodes import __version__
+from neuralcodes.errors import NeuralCodesError
+
+# Modules under neuralcodes.cli that register subcommands, in the order of `neuralcodes --help`.
+COMMAND_MODULES = ("experiment", "index_cmd", "search_cmd", "serve_cmd", "research", "scale")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="neuralcodes",
+        description="Content-based image retrieval with neural codes (Babenko et al., ECCV 2014).",
+    )
+    parser.add_argument("--version", action="version", version=f"neuralcodes {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"neuralcodes.cli.{name}")
+        except ModuleNotFoundError as e:
+            if e.name == f"neuralcodes.cli.{name}":
+                continue  # that command group is not part of this build
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 1
+    try:
+        return int(args.func(args) or 0)
+    except NeuralCodesError as e:
+        print(f"neuralcodes: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("neuralcodes: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

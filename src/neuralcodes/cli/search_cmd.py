@@ -1,0 +1,38 @@
+"""``neuralcodes search INDEX_DIR QUERY_IMAGE``: the most similar indexed images."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "search", help="find the indexed images most similar to an image",
+        description="Search an index built with `neuralcodes index build` by example image.")
+    parser.add_argument("index_dir")
+    parser.add_argument("query", metavar="QUERY_IMAGE", help="any image file")
+    parser.add_argument("-k", type=int, default=10, help="how many results (default: 10)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--grid", metavar="OUT_PNG", help="also draw the query and the results")
+    parser.add_argument("--model", metavar="RUN_DIR", help="the run folder, if it has moved")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
+    parser.set_defaults(func=_search)
+
+
+def _search(args: argparse.Namespace) -> int:
+    from neuralcodes.index import Index
+
+    result = Index.open(args.index_dir, run_dir=args.model, device=args.device).search(
+        args.query, k=args.k)
+    if args.grid:
+        from neuralcodes.index.grid import save_grid
+
+        save_grid(args.query, result, args.grid)
+    if args.json:
+        print(json.dumps({"query": args.query, "results": result.to_list()}, indent=2))
+    else:
+        for row in result.to_list():
+            print(f"{row['rank']:>3}  {row['distance']:.4f}  {row['id']:>6}  {row['path']}")
+    return 0

@@ -1,0 +1,82 @@
+"""``neuralcodes serve INDEX_DIR``: the HTTP API and the search page over an index, with Uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import sys
+from typing import Any
+
+from neuralcodes.serve.uploads import DEFAULT_MAX_PIXELS, DEFAULT_MAX_UPLOAD_BYTES
+
+MIB = 1024 * 1024
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "serve",
+        help="search an index from a web page and an HTTP API",
+        description="Serve INDEX_DIR: a search page at http://HOST:PORT/ (drop an image, see the "
+        "nearest ones), a JSON API under /api and its OpenAPI description at /openapi.json "
+        "(listed at /docs). Needs the serve extra: pip install 'neuralcodes[serve]'.",
+    )
+    p.add_argument("index_dir", metavar="INDEX_DIR",
+                   help="an index made by `neuralcodes index build`")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this computer only; 0.0.0.0 lets "
+                   "anyone on the network search and see the indexed images)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--model", metavar="RUN_DIR", default=None,
+                   help="the run folder whose model built the index (default: the one it records)")
+    p.add_argument("--max-upload-mb", type=_positive, default=DEFAULT_MAX_UPLOAD_BYTES / MIB,
+                   help="largest query image accepted, in MiB (default 20)")
+    p.add_argument("--max-megapixels", type=_positive, default=DEFAULT_MAX_PIXELS / 1e6,
+                   help="largest query image accepted, in megapixels: refuses decompression "
+                   "bombs before decoding them (default 64)")
+    p.set_defaults(func=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Open the index, build the app, and serve it until Ctrl-C."""
+    from neuralcodes.serve.extra import require_serve_extra
+
+    require_serve_extra()  # before the slow index load, so a missing extra is reported at once
+    import uvicorn
+
+    from neuralcodes.index.api import Index
+    from neuralcodes.serve import create_app
+
+    index = Index.open(args.index_dir, run_dir=args.model)
+    app = create_app(index, max_upload_bytes=int(args.max_upload_mb * MIB),
+                     max_pixels=int(args.max_megapixels * 1e6))
+    _announce(args.host, args.port, len(index))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _announce(host: str, port: int, n_images: int) -> None:
+    shown = f"[{host}]" if ":" in host else host
+    print(f"neuralcodes: serving {n_images} images at http://{shown}:{port}/ (Ctrl-C stops)",
+          file=sys.stderr)
+    if not _is_loopback(host):
+        print(f"neuralcodes: note: listening on {host}, not only this computer: anyone who can "
+              "reach it can search the index and see its images", file=sys.stderr)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value

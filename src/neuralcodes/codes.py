@@ -1,0 +1,118 @@
+"""Neural codes: activations of named layers as (N, D) float32 descriptors, L2-normalised.
+
+One forward pass per batch serves every requested layer (``forward_codes`` runs only as deep as
+the deepest one). Results go straight into preallocated arrays, or into ``.npy`` memory maps when
+``out_dir`` is given, so collections larger than memory can be encoded.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from neuralcodes.data.tensors import to_input
+from neuralcodes.device import autocast, model_device, pick_device, resolve_precision
+from neuralcodes.model import FeatureModel, feature_model
+from neuralcodes.progress import Progress, ensure
+
+Pool = Callable[[torch.Tensor], torch.Tensor]  # (B, C, h, w) -> (B, D)
+
+
+def l2_normalize(x: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    """Rows of ``x`` (N, D) divided by their Euclidean norm (at least ``eps``); float32."""
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)  # (N, 1)
+    return x / np.maximum(norms, np.float32(eps))
+
+
+def extract_codes(
+    model: nn.Module,
+    images: np.ndarray,
+    layers: Sequence[str],
+    *,
+    batch_size: int = 500,
+    device: str | torch.device | None = None,
+    precision: str = "fp32",
+    normalize: bool = True,
+    pool: Pool | None = None,
+    channels_last: bool = False,
+    out_dir: str | Path | None = None,
+    progress: Progress | None = None,
+) -> dict[str, np.ndarray]:
+    """``{layer: (N, D) float32}`` codes of (N, H, W, 3) ``uint8`` ``images``, in eval mode.
+
+    Convolutional maps (B, C, h, w) are flattened to C*h*w, or reduced by ``pool`` (e.g. SPoC
+    sum-pooling) when given. ``normalize`` L2-normalises each row. With ``out_dir`` each layer is
+    written to ``out_dir/<layer>.npy`` (memory-mapped, renamed into place when complete).
+    ``device=None`` runs where the model is.
+    """
+    if len(images) == 0:
+        raise ValueError("no images to encode")
+    progress = ensure(progress)
+    dev = model_device(model) if device is None else pick_device(device)
+    prec = resolve_precision(precision, dev)
+    model.to(dev)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            out = _encode(feature_model(model), images, list(layers), batch_size, dev, prec,
+                          pool, normalize, channels_last, out_dir, progress)
+    finally:
+        model.train(was_training)
+    return _finalise(out, out_dir)
+
+
+def _encode(
+    model: FeatureModel, images: np.ndarray, layers: list[str], batch_size: int,
+    dev: torch.device, prec: str, pool: Pool | None, normalize: bool, channels_last: bool,
+    out_dir: str | Path | None, progress: Progress,
+) -> dict[str, np.ndarray]:
+    """The batch loop: one forward pass per batch, rows written into (N, D) outputs."""
+    out: dict[str, np.ndarray] = {}
+    starts = range(0, len(images), batch_size)
+    for start in progress.track(starts, len(starts), desc="codes"):
+        x = to_input(images[start : start + batch_size], dev, channels_last=channels_last)
+        with autocast(prec, dev):
+            acts = model.forward_codes(x, layers)
+        for layer, act in acts.items():
+            rows = _to_rows(act, pool, normalize)  # (B, D) float32 on the CPU
+            if layer not in out:
+                out[layer] = _allocate(layer, len(images), rows.shape[1], out_dir)
+            out[layer][start : start + len(rows)] = rows
+    return out
+
+
+def _to_rows(act: torch.Tensor, pool: Pool | None, normalize: bool) -> np.ndarray:
+    """A layer's (B, ...) activations as (B, D) float32 NumPy rows."""
+    if act.ndim == 4 and pool is not None:
+        act = pool(act)  # (B, C, h, w) -> (B, D)
+    act = act.float().reshape(len(act), -1)  # (B, D)
+    if normalize:
+        act = act / act.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    return act.cpu().numpy()
+
+
+def _allocate(layer: str, n: int, dim: int, out_dir: str | Path | None) -> np.ndarray:
+    if out_dir is None:
+        return np.empty((n, dim), dtype=np.float32)
+    path = Path(out_dir) / f".{layer}.npy.tmp"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, dim))
+
+
+def _finalise(out: dict[str, np.ndarray], out_dir: str | Path | None) -> dict[str, np.ndarray]:
+    """Flush memory maps and rename them to ``<layer>.npy`` (the mapping stays valid)."""
+    if out_dir is None:
+        return out
+    for layer, array in out.items():
+        assert isinstance(array, np.memmap)
+        array.flush()
+        os.replace(Path(out_dir) / f".{layer}.npy.tmp", Path(out_dir) / f"{layer}.npy")
+    return out
+

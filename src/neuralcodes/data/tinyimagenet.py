@@ -1,0 +1,231 @@
+"""Reads the Tiny ImageNet layout: class order, class names and the file list (no pixels).
+
+Layout (SPEC.md): ``tiny-imagenet-200/train/<wnid>/images/<wnid>_<n>.JPEG``, ``wnids.txt`` (one wnid
+a line) and ``words.txt`` (``wnid<TAB>description``, many more lines than classes). Classes are
+numbered 0..C-1 in the sorted order of the ``train/`` folder names; images within a class in sorted
+file-name order. Only the training folder is read.
+
+The source may be the ``tiny-imagenet-200`` folder, its parent, or the downloaded ``.zip``. A zip is
+read in place, never extracted: its members are listed here and decoded straight from the archive by
+``neuralcodes.data.decode`` (so a 250 MB download does not need another 500 MB of disk).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from neuralcodes.errors import DataError
+
+FOLDER_NAME = "tiny-imagenet-200"
+
+
+@dataclass(frozen=True, eq=False)
+class DatasetIndex:
+    """What a Tiny ImageNet source holds, in the protocol's order.
+
+    ``root`` is the ``tiny-imagenet-200`` folder or the ``.zip`` file. ``files`` are relative to
+    the dataset folder (``train/<wnid>/images/<name>``); ``members`` adds the zip's folder prefix so
+    that they can be passed to ``decode_files(root, members)``. ``fingerprint`` hashes every file
+    name with its size and modification time (zip: size and CRC): it changes when any image does.
+    """
+
+    root: Path
+    wnids: tuple[str, ...]  # (C,) class k is wnids[k]
+    class_names: tuple[str, ...]  # (C,) description from words.txt
+    files: tuple[str, ...]  # (N,) relative to the dataset folder
+    labels: np.ndarray  # (N,) int64 in 0..C-1, non-decreasing
+    fingerprint: str
+    prefix: str = ""  # zip member prefix, e.g. "tiny-imagenet-200/"; "" for a folder
+
+    @property
+    def is_zip(self) -> bool:
+        return self.root.is_file()
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """Names to decode relative to ``root`` (zip member names for a zip)."""
+        return tuple(self.prefix + f for f in self.files) if self.prefix else self.files
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+
+def read_tiny_imagenet(source: str | Path) -> DatasetIndex:
+    """Index a Tiny ImageNet folder, its parent folder, or its ``.zip``.
+
+    Raises ``DataError`` naming the file for: a missing source, a folder that is not Tiny ImageNet
+    (no ``train/``), a missing ``words.txt`` or a wnid absent from it, an empty class folder, a
+    ``wnids.txt`` that disagrees with ``train/``, and an incomplete or corrupt zip.
+    """
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise DataError(path, "not found (expected a tiny-imagenet-200 folder or its .zip)")
+    if path.is_file():
+        return _read_zip(path)
+    return _read_folder(_dataset_folder(path))
+
+
+def _dataset_folder(path: Path) -> Path:
+    if (path / "train").is_dir():
+        return path
+    if (path / FOLDER_NAME / "train").is_dir():
+        return path / FOLDER_NAME
+    raise DataError(
+        path,
+        "not a Tiny ImageNet folder: no train/ folder "
+        f"(expected {FOLDER_NAME}/train/<wnid>/images/<wnid>_<n>.JPEG)",
+    )
+
+
+def _read_folder(root: Path) -> DatasetIndex:
+    train = root / "train"
+    wnids = tuple(sorted(e.name for e in os.scandir(train) if e.is_dir() and _visible(e.name)))
+    if not wnids:
+        raise DataError(train, "no class folders (expected train/<wnid>/images/)")
+    names = _class_names(wnids, root / "words.txt", _read_text(root / "words.txt"))
+    _check_wnids_txt(wnids, root / "wnids.txt", _read_text(root / "wnids.txt", required=False))
+    files: list[str] = []
+    counts: list[int] = []
+    h = hashlib.sha256()
+    for wnid in wnids:
+        folder = train / wnid / "images"
+        if not folder.is_dir():
+            raise DataError(folder, "class folder has no images/ subfolder")
+        entries = sorted(
+            (e for e in os.scandir(folder) if e.is_file() and _visible(e.name)),
+            key=lambda e: e.name,
+        )
+        if not entries:
+            raise DataError(folder, "empty class folder: no images")
+        for e in entries:
+            rel = f"train/{wnid}/images/{e.name}"
+            st = e.stat()
+            h.update(f"{rel}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
+            files.append(rel)
+        counts.append(len(entries))
+    return _index(root, wnids, names, files, counts, h.hexdigest(), prefix="")
+
+
+def _read_zip(path: Path) -> DatasetIndex:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            prefix = _zip_prefix(path, [i.filename for i in infos])
+            by_name = {i.filename: i for i in infos}
+            words = _zip_text(zf, by_name, prefix + "words.txt", path)
+            wnids_txt = _zip_text(zf, by_name, prefix + "wnids.txt", path, required=False)
+    except zipfile.BadZipFile as e:
+        raise DataError(
+            path, f"not a valid zip file (incomplete download or corrupt: {e})"
+        ) from None
+    per_class: dict[str, list[zipfile.ZipInfo]] = {}
+    train = prefix + "train/"
+    for info in infos:
+        parts = info.filename[len(train) :].split("/") if info.filename.startswith(train) else []
+        if len(parts) >= 1 and parts[0] and _visible(parts[0]):
+            per_class.setdefault(parts[0], [])
+            if len(parts) == 3 and parts[1] == "images" and parts[2] and _visible(parts[2]):
+                per_class[parts[0]].append(info)
+    wnids = tuple(sorted(per_class))
+    where = f"{path}:{train}"
+    if not wnids:
+        raise DataError(where, "no class folders (expected train/<wnid>/images/)")
+    names = _class_names(wnids, f"{path}:{prefix}words.txt", words)
+    _check_wnids_txt(wnids, f"{path}:{prefix}wnids.txt", wnids_txt)
+    files: list[str] = []
+    counts: list[int] = []
+    h = hashlib.sha256(f"zip\t{path.stat().st_size}\n".encode())
+    for wnid in wnids:
+        infos_c = sorted(per_class[wnid], key=lambda i: i.filename)
+        if not infos_c:
+            raise DataError(f"{where}{wnid}/images", "empty class folder: no images")
+        for i in infos_c:
+            rel = i.filename[len(prefix) :]
+            h.update(f"{rel}\t{i.file_size}\t{i.CRC}\n".encode())
+            files.append(rel)
+        counts.append(len(infos_c))
+    return _index(path, wnids, names, files, counts, h.hexdigest(), prefix=prefix)
+
+
+def _zip_prefix(path: Path, names: list[str]) -> str:
+    """The folder inside the zip that holds ``train/`` ("" or e.g. "tiny-imagenet-200/")."""
+    prefixes = sorted({n[: n.index("train/")] for n in names if "train/" in n}, key=len)
+    for p in prefixes:
+        if p == "" or (p.endswith("/") and p.count("/") == 1):
+            return p
+    raise DataError(path, "zip is not Tiny ImageNet: no train/ folder inside")
+
+
+def _zip_text(
+    zf: zipfile.ZipFile,
+    by_name: dict[str, zipfile.ZipInfo],
+    member: str,
+    path: Path,
+    *,
+    required: bool = True,
+) -> str | None:
+    if member not in by_name:
+        if required:
+            raise DataError(f"{path}:{member}", "missing (Tiny ImageNet needs it for class names)")
+        return None
+    return zf.read(member).decode("utf-8", errors="replace")
+
+
+def _read_text(path: Path, *, required: bool = True) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        if required:
+            raise DataError(path, "missing (Tiny ImageNet needs it for class names)") from None
+        return None
+
+
+def _class_names(wnids: tuple[str, ...], where: str | Path, text: str | None) -> tuple[str, ...]:
+    """Each wnid's description from words.txt (``wnid<TAB>description``)."""
+    words: dict[str, str] = {}
+    for line in (text or "").splitlines():
+        wnid, sep, rest = line.partition("\t")
+        if sep:
+            words[wnid.strip()] = rest.split("\t")[0].strip()  # the 2nd column, as the notebook
+    missing = [w for w in wnids if w not in words]
+    if missing:
+        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+        raise DataError(where, f"no description for {len(missing)} class(es) of train/: {shown}")
+    return tuple(words[w] for w in wnids)
+
+
+def _check_wnids_txt(wnids: tuple[str, ...], where: str | Path, text: str | None) -> None:
+    if text is None:
+        return
+    listed = {line.strip() for line in text.splitlines() if line.strip()}
+    if listed != set(wnids):
+        extra = sorted(listed - set(wnids))[:5]
+        absent = sorted(set(wnids) - listed)[:5]
+        raise DataError(
+            where,
+            f"lists {len(listed)} classes but train/ has {len(wnids)} "
+            f"(listed but no folder: {extra}; folder but not listed: {absent})",
+        )
+
+
+def _index(
+    root: Path,
+    wnids: tuple[str, ...],
+    names: tuple[str, ...],
+    files: list[str],
+    counts: list[int],
+    fingerprint: str,
+    prefix: str,
+) -> DatasetIndex:
+    labels = np.repeat(np.arange(len(wnids), dtype=np.int64), counts)  # (N,)
+    return DatasetIndex(root, wnids, names, tuple(files), labels, fingerprint, prefix)
+
+
+def _visible(name: str) -> bool:
+    return not name.startswith(".")

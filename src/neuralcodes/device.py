@@ -1,0 +1,191 @@
+"""Device and numeric precision: which accelerator runs the network and in which float format.
+
+``pick_device("auto")`` prefers CUDA, then Apple MPS, then the CPU. Precision "bf16" runs the
+forward pass under ``torch.autocast(bfloat16)`` (CPU and CUDA); "fp16" adds a ``GradScaler`` and
+needs CUDA; "auto" is the fastest precision shown not to hurt (docs/performance.md): on CUDA bf16
+where the GPU has it, else fp16; on a CPU with native bf16 (AVX-512 BF16 or AMX) bf16 when
+``CPU_AUTO_BF16``; fp32 everywhere else.
+
+The memory allocator matters as much as the kernels on the CPU (element-wise work on freshly
+allocated memory): ``reexec_with_allocator`` restarts the process with tcmalloc or jemalloc
+preloaded, as PyTorch's own launcher (``torch.backends.xeon.run_cpu``) does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from neuralcodes.errors import ConfigError
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("fp32", "bf16", "fp16", "auto")
+CPU_AUTO_BF16 = False  # "auto" picks bf16 on CPUs with native bf16 (see docs/performance.md)
+ALLOCATOR_ENV = "NEURALCODES_ALLOCATOR"  # "tcmalloc" or "jemalloc": re-exec with it preloaded
+# kind -> shared-library names, best first (Debian packages: libgoogle-perftools4, libjemalloc2)
+ALLOCATORS = {
+    "tcmalloc": ("libtcmalloc.so.4", "libtcmalloc_minimal.so.4", "libtcmalloc.so"),
+    "jemalloc": ("libjemalloc.so.2", "libjemalloc.so"),
+}
+LIBRARY_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64",
+                "/usr/lib", "/usr/local/lib")
+
+
+def pick_device(name: str | torch.device = "auto") -> torch.device:
+    """The ``torch.device`` for ``name``; "auto" picks CUDA, then MPS, then CPU."""
+    if isinstance(name, torch.device):
+        return name
+    kind = name.split(":")[0]
+    if kind not in DEVICES:
+        raise ConfigError(f"unknown device {name!r}; choose one of {list(DEVICES)}")
+    if kind == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if _mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {name!r} asked for, but PyTorch sees no CUDA GPU")
+    if kind == "mps" and not _mps_available():
+        raise ConfigError(f"device {name!r} asked for, but Apple MPS is not available")
+    return torch.device(name)
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    """The device of ``model``'s first parameter (the CPU for a model without parameters)."""
+    param = next(model.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """"fp32", "bf16" or "fp16" for ``device``; refuses combinations that cannot run."""
+    if precision not in PRECISIONS:
+        raise ConfigError(f"unknown precision {precision!r}; choose one of {list(PRECISIONS)}")
+    if precision == "auto":
+        return _auto_precision(device)
+    if precision == "bf16" and device.type not in ("cpu", "cuda"):
+        raise ConfigError(f"precision 'bf16' runs on cpu or cuda, not {device.type}")
+    if precision == "fp16" and device.type != "cuda":
+        raise ConfigError(f"precision 'fp16' needs a CUDA device, not {device.type}")
+    return precision
+
+
+def _auto_precision(device: torch.device) -> str:
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    if device.type == "cpu" and CPU_AUTO_BF16 and cpu_has_bf16():
+        return "bf16"
+    return "fp32"
+
+
+@functools.cache
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AVX-512 BF16 or AMX), as oneDNN reports it.
+
+    Without it, bf16 autocast on the CPU is emulated and slower than fp32.
+    """
+    mkldnn = getattr(torch.backends, "mkldnn", None)
+    if mkldnn is None or not mkldnn.is_available():
+        return False
+    check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
+    if check is not None:
+        return bool(check())
+    return bool(_cpu_flags() & {"avx512_bf16", "amx_bf16"})  # pragma: no cover
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    line = next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
+    return set(line.partition(":")[2].split())
+
+
+def autocast(precision: str, device: torch.device) -> contextlib.AbstractContextManager[Any]:
+    """The autocast context of a resolved precision (a no-op for fp32)."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def grad_scaler(precision: str, device: torch.device) -> torch.amp.GradScaler:
+    """A loss scaler, enabled only for fp16 (bf16 has fp32's range and needs none)."""
+    return torch.amp.GradScaler(device.type, enabled=precision == "fp16")
+
+
+@contextlib.contextmanager
+def num_threads(n: int) -> Iterator[None]:
+    """Run the block with ``n`` intra-op CPU threads (0: leave PyTorch's choice), then restore."""
+    before = torch.get_num_threads()
+    if n > 0:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if n > 0:
+            torch.set_num_threads(before)
+
+
+def maybe_compile(model: torch.nn.Module, enabled: bool, **options: Any) -> Callable[..., Any]:
+    """``torch.compile(model, **options)`` when ``enabled`` (worth it on a GPU), else ``model``.
+
+    The compiled module shares ``model``'s parameters: optimisers and checkpoints keep using
+    ``model`` itself.
+    """
+    if not enabled:
+        return model
+    return torch.compile(model, **options)  # type: ignore[no-any-return]
+
+
+def allocator_library(kind: str, dirs: Sequence[str] = LIBRARY_DIRS) -> str | None:
+    """The path of the ``kind`` ("tcmalloc", "jemalloc") shared library; None if not installed."""
+    if kind not in ALLOCATORS:
+        raise ConfigError(f"unknown allocator {kind!r}; choose one of {sorted(ALLOCATORS)}")
+    for folder in dirs:
+        for name in ALLOCATORS[kind]:
+            path = os.path.join(folder, name)
+            if os.path.exists(path):
+                return path
+    return None
+
+
+def allocator_environment(kind: str, env: Mapping[str, str]) -> dict[str, str] | None:
+    """``env`` with ``kind``'s library prepended to ``LD_PRELOAD``; None if nothing to do.
+
+    Nothing to do: the library is already preloaded, or it is not installed (then the default
+    allocator is kept: slower, never wrong).
+    """
+    library = allocator_library(kind)
+    preload = env.get("LD_PRELOAD", "")
+    if library is None or library in preload.split(os.pathsep) + preload.split():
+        return None
+    return {**env, "LD_PRELOAD": " ".join(filter(None, [library, preload]))}
+
+
+def reexec_with_allocator(argv: Sequence[str], kind: str | None = None) -> None:
+    """Restart this program with a faster malloc preloaded, if asked for and installed.
+
+    ``kind`` defaults to ``$NEURALCODES_ALLOCATOR``; unset or empty: return at once. Call it first
+    thing in a command-line entry point (``argv`` = ``sys.argv``): on success it does not return.
+    """
+    kind = kind if kind is not None else os.environ.get(ALLOCATOR_ENV, "")
+    if not kind or sys.platform != "linux":
+        return
+    env = allocator_environment(kind, os.environ)
+    if env is None:
+        return
+    os.execve(sys.executable, [sys.executable, *argv], env)

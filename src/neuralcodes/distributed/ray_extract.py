@@ -1,0 +1,162 @@
+"""Neural codes of a file list on a pool of Ray workers (Ray Data), written as code shards.
+
+The Ray Data pipeline: one row per pending shard (its number and file list) ->
+``map_batches(ShardWorker, concurrency=workers)``: each worker process holds one copy of the
+network (on its GPU when ``num_gpus_per_worker`` > 0), reads and decodes the shard's files with a
+few threads (Pillow releases the GIL), encodes them in batches, and writes the shard atomically
+to the shard folder -> the driver receives only (shard, rows, bad files) and reports progress.
+
+Faults: a shard whose worker raises is retried (``DataContext.retried_map_errors``, up to
+``MAX_RETRIES`` times); a worker process that dies is restarted and its shard re-run (Ray Data's
+actor defaults). Shards already complete on disk are not computed again. Memory: a worker holds
+one shard's codes and one batch of pixels; the driver holds the file list.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neuralcodes.distributed.ray_runtime import require_ray
+from neuralcodes.distributed.shards import Shard, ShardPlan, open_shard_dir, pending_shards
+from neuralcodes.distributed.shards import write_shard
+from neuralcodes.index.encoder import Encoder
+from neuralcodes.index.images import DEFAULT_MAX_PIXELS
+from neuralcodes.progress import Progress, ensure
+
+MAX_RETRIES = 3  # attempts after the first one, per shard
+
+
+@dataclass(frozen=True)
+class ExtractSummary:
+    """What an extraction did: shards computed now and found complete, rows, unreadable files."""
+
+    n_shards: int
+    computed: int
+    skipped: int
+    rows: int  # codes written now
+    bad: int  # unreadable files in the shards written now
+    seconds: float
+
+    @property
+    def images_per_s(self) -> float | None:
+        return round((self.rows + self.bad) / self.seconds, 1) if self.seconds > 0 else None
+
+
+class ShardWorker:
+    """The Ray Data callable class: one network per worker process, one shard per row."""
+
+    def __init__(self, encoder: dict[str, Any], root: str, shard_dir: str, threads: int) -> None:
+        import torch
+
+        torch.set_num_threads(max(1, threads))
+        self.encoder = Encoder(Path(encoder["run_dir"]), encoder["layer"], encoder["device"],
+                               int(encoder["batch_size"]), encoder["precision"])
+        self.root, self.shard_dir = Path(root), Path(shard_dir)
+        self.threads = max(1, threads)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        out: dict[str, list[int]] = {"shard": [], "rows": [], "bad": []}
+        for k, files in zip(batch["shard"], batch["files"], strict=True):
+            shard = self.extract(int(k), json.loads(str(files)))
+            write_shard(self.shard_dir, shard)
+            out["shard"].append(shard.index)
+            out["rows"].append(len(shard.entries))
+            out["bad"].append(len(shard.bad))
+        return {key: np.asarray(value, dtype=np.int64) for key, value in out.items()}
+
+    def extract(self, k: int, files: list[str]) -> Shard:
+        """Decode and encode the files of shard ``k`` (stored paths) in batches."""
+        from neuralcodes.index.decode import read_file
+        from neuralcodes.index.plan import abs_path
+
+        size, step = self.encoder.image_size, self.encoder.batch_size
+        shard, parts = Shard(k), []
+        with ThreadPoolExecutor(self.threads) as pool:
+            for start in range(0, len(files), step):
+                names = files[start : start + step]
+                decoded = list(pool.map(lambda p: read_file(str(abs_path(self.root, p)), size,
+                                                            DEFAULT_MAX_PIXELS), names))
+                good = [(p, d) for p, d in zip(names, decoded, strict=True) if d.pixels is not None]
+                shard.bad += [{"path": p, "problem": d.problem or "unreadable"}
+                              for p, d in zip(names, decoded, strict=True) if d.pixels is None]
+                shard.entries += [{"path": p, "sha256": d.sha256 or "", "size": d.size,
+                                   "mtime_ns": d.mtime_ns} for p, d in good]
+                if good:
+                    pixels = np.stack([d.pixels for _, d in good])  # (B, S, S, 3) uint8
+                    parts.append(self.encoder.encode(pixels))  # (B, D) float32
+        dim = self.encoder.dim
+        shard.codes = np.concatenate(parts) if parts else np.zeros((0, dim), np.float32)
+        return shard
+
+
+def encoder_settings(encoder: Encoder) -> dict[str, Any]:
+    """What a worker needs to rebuild ``encoder`` (the network is loaded in the worker)."""
+    return {"run_dir": str(encoder.run_dir), "layer": encoder.layer, "device": encoder.device,
+            "batch_size": encoder.batch_size, "precision": encoder.precision}
+
+
+def extract_shards(
+    root: str | Path,
+    plan: ShardPlan,
+    encoder: Encoder,
+    shard_dir: str | Path,
+    *,
+    workers: int = 2,
+    cpus_per_worker: float = 1,
+    num_gpus_per_worker: float = 0,
+    worker_class: type[ShardWorker] = ShardWorker,
+    progress: Progress | None = None,
+) -> ExtractSummary:
+    """Write the shards of ``plan`` that are not complete yet, on ``workers`` Ray workers.
+
+    Needs a connected Ray (``ray_runtime.ray_session``). ``root`` is the photo folder that the
+    plan's stored paths are relative to; ``shard_dir`` must be reachable by every worker.
+    """
+    progress, start = ensure(progress), time.perf_counter()
+    open_shard_dir(shard_dir, plan, {"encoder": encoder.fingerprint(), "photos_root": str(root)})
+    todo = pending_shards(shard_dir, plan)
+    progress.log(f"{plan.n_shards} shards of {plan.shard_size} files: {len(todo)} to compute, "
+                 f"{plan.n_shards - len(todo)} already written")
+    rows = bad = 0
+    if todo:
+        settings = encoder_settings(encoder)
+        results = _run_pipeline(plan, todo, worker_class, {
+            "encoder": settings, "root": str(root), "shard_dir": str(shard_dir),
+            "threads": max(1, int(cpus_per_worker))}, workers, cpus_per_worker,
+            num_gpus_per_worker)
+        for row in progress.track(results, total=len(todo), desc="shards"):
+            rows, bad = rows + int(row["rows"]), bad + int(row["bad"])
+            progress.update(shards=int(row["shard"]), codes=rows)
+    return ExtractSummary(plan.n_shards, len(todo), plan.n_shards - len(todo), rows, bad,
+                          time.perf_counter() - start)
+
+
+def _run_pipeline(
+    plan: ShardPlan, todo: list[int], worker_class: type[ShardWorker], kwargs: dict[str, Any],
+    workers: int, cpus: float, gpus: float,
+) -> Iterator[dict[str, Any]]:
+    """The Ray Data dataset of the pending shards, mapped by the worker pool; yields result rows."""
+    ray = require_ray()
+    ctx = ray.data.DataContext.get_current()
+    saved = (ctx.retried_map_errors, ctx.max_map_retries, ctx.enable_progress_bars,
+             ctx.print_on_execution_start)
+    ctx.retried_map_errors, ctx.max_map_retries = True, MAX_RETRIES
+    ctx.enable_progress_bars, ctx.print_on_execution_start = False, False
+    try:
+        items = [{"shard": k, "files": json.dumps(plan.shard_files(k))} for k in todo]
+        ds = ray.data.from_items(items, override_num_blocks=len(items))
+        remote: dict[str, Any] = {"num_gpus": gpus} if gpus > 0 else {}
+        ds = ds.map_batches(worker_class, fn_constructor_kwargs=kwargs, batch_size=1,
+                            concurrency=max(1, workers), num_cpus=cpus, **remote)
+        yield from ds.iter_rows()
+    finally:
+        (ctx.retried_map_errors, ctx.max_map_retries, ctx.enable_progress_bars,
+         ctx.print_on_execution_start) = saved

@@ -1,0 +1,16 @@
+"""A persistent neural-code index over a folder of images: build, update, search.
+
+``build_index`` / ``update_index`` / ``add_files`` / ``remove_files`` write it (builder.py);
+``Index.open(...).search(...)`` reads it (api.py); store.py documents the layout on disk.
+"""
+
+from neuralcodes.index.api import Index, SearchResult
+from neuralcodes.index.builder import add_files, build_index, remove_files, update_index
+from neuralcodes.index.commit import IndexInfo
+from neuralcodes.index.encoder import Encoder
+from neuralcodes.index.images import load_image, scan_images
+
+__all__ = [
+    "Encoder", "Index", "IndexInfo", "SearchResult", "add_files", "build_index", "load_image",
+    "remove_files", "scan_images", "update_index",
+]

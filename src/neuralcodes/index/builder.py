@@ -1,0 +1,244 @@
+"""Building and maintaining an index: ``build_index``, ``update_index``, ``add_files``,
+``remove_files``.
+
+Each is one job under the index's writer lock: plan (plan.py), encode what needs encoding with
+checkpoints (encode_job.py), merge with the current generation and commit the next one
+(commit.py). Killed at any moment, a job leaves the previous generation in use; run
+``update_index`` (or the same build) again and it finishes from its checkpoint.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neuralcodes.artifacts import check_provenance, provenance
+from neuralcodes.errors import ArtifactMismatchError, ConfigError, DataError
+from neuralcodes.index.backends import check_backend
+from neuralcodes.index.checkpoint import CodeCache, read_job
+from neuralcodes.index.commit import IndexInfo, State, assemble, commit, load_state
+from neuralcodes.index.encode_job import EncodeResult, encode_paths
+from neuralcodes.index.encoder import Encoder
+from neuralcodes.index.images import DEFAULT_MAX_PIXELS
+from neuralcodes.index.pca_step import check_pca_dims, fit_index_pca, pca_from_bytes, projector
+from neuralcodes.index.plan import Plan, expand, plan_add, plan_remove, plan_update, rel_path
+from neuralcodes.index.store import ARTIFACT, FORMAT, MANIFEST, append_log, writer_lock
+from neuralcodes.progress import Progress, ensure
+
+
+class _Logged:
+    """A Progress that also appends every message to the index's progress.log."""
+
+    def __init__(self, inner: Progress, index_dir: Path) -> None:
+        self.inner, self.index_dir = inner, index_dir
+        self.track, self.update = inner.track, inner.update
+
+    def log(self, message: str) -> None:
+        append_log(self.index_dir, message)
+        self.inner.log(message)
+
+
+def build_index(
+    photos_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    run_dir: str | Path | None = None,
+    layer: str | None = None,
+    pca: int | None = None,
+    backend: str = "exact",
+    batch_size: int = 256,
+    workers: int | None = None,
+    device: str = "auto",
+    progress: Progress | None = None,
+) -> IndexInfo:
+    """Index every image under ``photos_dir`` into ``out_dir`` with the network of ``run_dir``
+    (default: the newest run), ``layer`` (default: the run's best), optional ``pca`` dims."""
+    check_backend(backend)
+    check_pca_dims(pca)
+    root = Path(photos_dir).resolve()
+    if not root.is_dir():
+        raise DataError(root, "not a folder")
+    out = Path(out_dir).resolve()
+    if out == root:
+        raise ConfigError(f"--out {out}: the index needs a folder of its own, not the photo "
+                          "folder itself (a subfolder of it is fine: it is not scanned)")
+    encoder = Encoder.from_run(run_dir, layer=layer, device=device, batch_size=batch_size)
+    settings = {"photos_root": str(root), "run_dir": str(encoder.run_dir),
+                "layer": encoder.layer, "pca": pca, "backend": backend}
+    with writer_lock(out):
+        return _build(out, settings, encoder, workers, _Logged(ensure(progress), out))
+
+
+def _build(out: Path, settings: dict[str, Any], encoder: Encoder, workers: int | None,
+           progress: _Logged) -> IndexInfo:
+    root = Path(settings["photos_root"])
+    fp = encoder.fingerprint()
+    progress.log(f"build {out} from {root}: model {fp['model_hash']} ({encoder.run_dir}), "
+                 f"layer {encoder.layer}, pca {settings['pca']}, backend {settings['backend']}")
+    cache = CodeCache(out, {"kind": "build", "fingerprint": fp, "settings": settings})
+    plan = plan_update(root, [], set(), out)
+    result = encode_paths(root, plan.encode, encoder, cache, workers=workers, progress=progress)
+    if not result.encoded:
+        raise DataError(root, f"no readable images found ({len(result.failures)} files skipped)")
+    raw = np.stack([e.code for e in result.encoded.values()])  # (N, D_raw)
+    pca_obj, pca_info, pca_blob = fit_index_pca(settings["pca"], encoder, raw, progress)
+    manifest = {**provenance(ARTIFACT, format=FORMAT, **fp), "photos_root": str(root),
+                "run_dir": str(encoder.run_dir), "pca": pca_info, "normalized": True,
+                "backend": {"kind": settings["backend"]},
+                "image": {"size": encoder.image_size, "max_pixels": DEFAULT_MAX_PIXELS,
+                          "policy": "centre square crop, Lanczos resize, EXIF orientation, RGB"},
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "next_id": 0,
+                "excluded": [], "skipped": [list(f) for f in result.failures]}
+    dim = int(pca_info["dims"]) if pca_info else encoder.dim
+    empty = State(out, manifest, [], np.zeros((0, dim), np.float32), pca_blob)
+    return _finish(empty, plan, result, projector(pca_obj), cache, encoder, progress)
+
+
+def _finish(state: State, plan: Plan, result: EncodeResult, project: Any, cache: CodeCache,
+            encoder: Encoder, progress: _Logged) -> IndexInfo:
+    """Merge, commit, clear the checkpoint and report."""
+    entries, vectors, counts = assemble(state, plan, result, project)
+    gen, recall = commit(state.index_dir, state.manifest, entries, vectors, state.pca_blob,
+                         progress)
+    cache.clear()
+    n_new = result.n_encoded
+    info = IndexInfo(
+        index_dir=str(state.index_dir), count=len(entries), dim=int(vectors.shape[1]),
+        layer=encoder.layer, backend=state.manifest["backend"]["kind"],
+        skipped=tuple(result.failures), resumed=result.n_resumed, recall_at_10=recall,
+        seconds=round(result.seconds, 3), generation=gen,
+        images_per_s=round(n_new / result.seconds, 1) if n_new and result.seconds else None,
+        **counts,
+    )
+    progress.log(f"{gen}: {info.count} images ({info.added} added, {info.changed} changed, "
+                 f"{info.removed} removed, {len(info.skipped)} skipped)")
+    return info
+
+
+def open_for_update(index_dir: Path, *, run_dir: str | Path | None, device: str,
+                    batch_size: int) -> tuple[State, Encoder]:
+    """The current state of an index and its encoder, refusing a model that differs."""
+    state = load_state(index_dir)
+    m = state.manifest
+    run = Path(run_dir) if run_dir is not None else Path(m["run_dir"])
+    if not (run / "model.pt").is_file():
+        raise DataError(run, "the run folder that built this index has no model.pt; name the "
+                        "same model with --model RUN_DIR, or rebuild the index")
+    encoder = Encoder.from_run(run, layer=m["layer"], device=device, batch_size=batch_size)
+    check_model(m, encoder, index_dir)
+    return state, encoder
+
+
+def check_model(manifest: dict[str, Any], encoder: Encoder, index_dir: Path) -> None:
+    """Refuse an encoder whose model, layer or input differs from the one that built the index."""
+    try:
+        check_provenance(manifest, encoder.fingerprint(),
+                         where=f"index {index_dir} (built with {manifest.get('run_dir')}/model.pt)")
+    except ArtifactMismatchError as e:
+        raise ArtifactMismatchError(f"{e}; the model in {encoder.run_dir} is not the one that "
+                                    "built this index: rebuild it with `neuralcodes index build`"
+                                    ) from None
+
+
+def _job(index_dir: str | Path, run_dir: str | Path | None, device: str, batch_size: int,
+         progress: Progress | None) -> tuple[State, Encoder, _Logged]:
+    out = Path(index_dir).resolve()
+    state, encoder = open_for_update(out, run_dir=run_dir, device=device, batch_size=batch_size)
+    return state, encoder, _Logged(ensure(progress), out)
+
+
+def _run(state: State, encoder: Encoder, plan: Plan, workers: int | None,
+         progress: _Logged, skipped: list[tuple[str, str]] | None = None) -> IndexInfo:
+    """Encode what ``plan`` asks for and commit (nothing is written when nothing changed)."""
+    fp = encoder.fingerprint()
+    cache = CodeCache(state.index_dir, {"kind": "update", "fingerprint": fp})
+    result = encode_paths(state.root, plan.encode, encoder, cache, workers=workers,
+                          progress=progress)
+    fails = [list(f) for f in result.failures]
+    state.manifest["skipped"] = fails if skipped is None else [list(s) for s in skipped] + fails
+    if plan.is_empty():
+        cache.clear()
+        m = state.manifest
+        return IndexInfo(str(state.index_dir), len(state.entries), int(state.vectors.shape[1]),
+                         encoder.layer, m["backend"]["kind"], recall_at_10=m["backend"].get(
+                             "recall_at_10"), skipped=tuple(result.failures))
+    pca = pca_from_bytes(state.pca_blob) if state.pca_blob is not None else None
+    return _finish(state, plan, result, projector(pca), cache, encoder, progress)
+
+
+def update_index(
+    index_dir: str | Path,
+    *,
+    run_dir: str | Path | None = None,
+    batch_size: int = 256,
+    workers: int | None = None,
+    device: str = "auto",
+    progress: Progress | None = None,
+) -> IndexInfo:
+    """Rescan the photo folder: add new files, re-encode changed ones, drop deleted ones.
+
+    Also finishes a first build that was interrupted before it wrote an index.
+    """
+    out = Path(index_dir).resolve()
+    with writer_lock(out):
+        job = read_job(out)
+        if not (out / MANIFEST).is_file() and job is not None and job.get("kind") == "build":
+            s = job["settings"]
+            encoder = Encoder.from_run(run_dir or s["run_dir"], layer=s["layer"], device=device,
+                                       batch_size=batch_size)
+            return _build(out, s, encoder, workers, _Logged(ensure(progress), out))
+        state, encoder, logged = _job(out, run_dir, device, batch_size, progress)
+        excluded = set(state.manifest.get("excluded", []))
+        plan = plan_update(state.root, state.entries, excluded, out)
+        logged.log(f"update {out}: {len(plan.encode)} to encode, {len(plan.drop)} to drop")
+        return _run(state, encoder, plan, workers, logged)
+
+
+def add_files(
+    index_dir: str | Path,
+    files: Iterable[str | Path],
+    *,
+    run_dir: str | Path | None = None,
+    batch_size: int = 256,
+    workers: int | None = None,
+    device: str = "auto",
+    progress: Progress | None = None,
+) -> IndexInfo:
+    """Add (or refresh) the given files; folders stand for the images in them."""
+    out = Path(index_dir).resolve()
+    with writer_lock(out):
+        state, encoder, logged = _job(out, run_dir, device, batch_size, progress)
+        paths = expand(files, out)
+        plan = plan_add(state.root, state.entries, paths)
+        added = {rel_path(state.root, p) for p in paths}
+        m = state.manifest
+        m["excluded"] = [p for p in m.get("excluded", []) if p not in added]
+        kept = [(p, why) for p, why in m.get("skipped", []) if p not in added]
+        return _run(state, encoder, plan, workers, logged, skipped=kept)
+
+
+def remove_files(
+    index_dir: str | Path,
+    files: Iterable[str | Path],
+    *,
+    progress: Progress | None = None,
+) -> IndexInfo:
+    """Remove the given files (or folders) from the index; ``update`` will not add them back."""
+    out = Path(index_dir).resolve()
+    names = list(files)
+    if not names:
+        raise ConfigError("name at least one file or folder to remove")
+    with writer_lock(out):
+        state, encoder, logged = _job(out, None, "cpu", 1, progress)
+        plan, missing = plan_remove(state.root, state.entries, names)
+        for name in missing:
+            logged.log(f"not in the index: {name}")
+        gone = {e.path for e in state.entries if e.id in plan.drop}
+        m = state.manifest
+        m["excluded"] = sorted(set(m.get("excluded", [])) | gone)
+        kept = [(p, why) for p, why in m.get("skipped", []) if p not in gone]
+        return _run(state, encoder, plan, 1, logged, skipped=kept)

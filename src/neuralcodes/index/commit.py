@@ -1,0 +1,165 @@
+"""Turning a job's results into the next generation of an index, and what it reports.
+
+``assemble`` merges the current entries and vectors with the newly encoded files (untouched rows
+are copied, never recomputed); ``commit`` builds the approximate index if there is one, measures
+its recall@10 against exact search, and writes the generation and the manifest (store.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neuralcodes import __version__
+from neuralcodes.index.backends import build_backend, measure_recall
+from neuralcodes.index.encode_job import EncodeResult
+from neuralcodes.index.plan import Plan
+from neuralcodes.index.store import (
+    ANN_FILE,
+    PCA_FILE,
+    Entry,
+    generation_dir,
+    read_entries,
+    read_manifest,
+    read_vectors,
+    write_generation,
+)
+from neuralcodes.progress import Progress, ensure
+
+RECALL_QUERIES = 1000
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What a build or update did and what the index now holds."""
+
+    index_dir: str
+    count: int  # images in the index
+    dim: int  # length of the stored vectors
+    layer: str
+    backend: str
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    skipped: tuple[tuple[str, str], ...] = ()  # (path, problem) of files that could not be read
+    resumed: int = 0  # files whose codes came from an interrupted job's checkpoint
+    recall_at_10: float | None = None  # approximate backends: against exact search
+    seconds: float = 0.0
+    images_per_s: float | None = None  # decoding + encoding throughput of this job
+    generation: str | None = None  # None: nothing changed, nothing written
+
+    def as_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+@dataclass
+class State:
+    """An index as loaded for a writer: manifest, entries and (N, D) vectors of a generation."""
+
+    index_dir: Path
+    manifest: dict[str, Any]
+    entries: list[Entry]
+    vectors: np.ndarray
+    pca_blob: bytes | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path:
+        return Path(self.manifest["photos_root"])
+
+
+def load_state(index_dir: str | Path) -> State:
+    manifest = read_manifest(index_dir)
+    gen = generation_dir(index_dir, manifest)
+    entries = read_entries(gen)
+    vectors = read_vectors(gen, len(entries))
+    pca_path = gen / PCA_FILE
+    pca_blob = pca_path.read_bytes() if pca_path.is_file() else None
+    return State(Path(index_dir), manifest, entries, vectors, pca_blob)
+
+
+def assemble(
+    state: State, plan: Plan, result: EncodeResult, project: Callable[[np.ndarray], np.ndarray]
+) -> tuple[list[Entry], np.ndarray, dict[str, int]]:
+    """The next entries and vectors: kept rows copied, re-encoded rows replaced, new rows added.
+
+    ``project`` maps raw codes (B, D_raw) to stored vectors (B, D) (the PCA, if any).
+    """
+    order = list(result.encoded)
+    raw = np.stack([result.encoded[p].code for p in order]) if order else None
+    new_vecs = project(raw) if raw is not None else np.zeros((0, state.vectors.shape[1]))
+    new_row = {p: j for j, p in enumerate(order)}
+    entries: list[Entry] = []
+    source: list[tuple[bool, int]] = []  # (is_new, row)
+    counts = {"added": 0, "changed": 0, "removed": 0}
+    again = set(plan.encode)
+    for i, e in enumerate(state.entries):
+        if e.id in plan.drop or (e.path in again and e.path not in new_row):
+            counts["removed"] += 1
+        elif e.path in again:
+            enc = result.encoded[e.path]
+            entries.append(Entry(e.id, e.path, enc.sha256, enc.size, enc.mtime_ns))
+            source.append((True, new_row[e.path]))
+            counts["changed"] += 1
+        else:
+            entries.append(plan.restat.get(e.id, e))
+            source.append((False, i))
+    tracked = {e.path for e in state.entries}
+    next_id = int(state.manifest.get("next_id", 0))
+    for p in (p for p in plan.encode if p not in tracked and p in new_row):
+        enc = result.encoded[p]
+        entries.append(Entry(next_id, p, enc.sha256, enc.size, enc.mtime_ns))
+        source.append((True, new_row[p]))
+        next_id += 1
+        counts["added"] += 1
+    state.manifest["next_id"] = next_id
+    return entries, _gather(state.vectors, new_vecs, source), counts
+
+
+def _gather(old: np.ndarray, new: np.ndarray, source: list[tuple[bool, int]]) -> np.ndarray:
+    """Rows picked from ``old`` (N, D) or ``new`` (B, D) in ``source`` order -> (M, D)."""
+    out = np.empty((len(source), old.shape[1]), dtype=np.float32)
+    is_new = np.array([s[0] for s in source], dtype=bool)
+    rows = np.array([s[1] for s in source], dtype=np.int64)
+    if len(source):
+        out[~is_new] = old[rows[~is_new]]
+        out[is_new] = new[rows[is_new]]
+    return out
+
+
+def commit(
+    index_dir: Path,
+    manifest: dict[str, Any],
+    entries: list[Entry],
+    vectors: np.ndarray,
+    pca_blob: bytes | None,
+    progress: Progress | None = None,
+) -> tuple[str, float | None]:
+    """Write the next generation; returns its name and the recall@10 of an approximate index."""
+    progress = ensure(progress)
+    files: dict[str, bytes] = {PCA_FILE: pca_blob} if pca_blob is not None else {}
+    backend = manifest["backend"]
+    kind, recall = backend["kind"], None
+    if kind != "exact":
+        start = time.perf_counter()
+        built = build_backend(kind, vectors)
+        seconds = time.perf_counter() - start
+        recall = measure_recall(built, vectors, k=10, n_queries=RECALL_QUERIES)
+        files[ANN_FILE] = built.serialize()  # type: ignore[attr-defined]
+        n_q = min(len(vectors), RECALL_QUERIES)
+        backend.update(params=built.params, recall_at_10=recall, recall_queries=n_q,
+                       build_seconds=round(seconds, 3))
+        progress.log(f"{kind} index over {len(vectors)} vectors built in {seconds:.1f} s; "
+                     f"recall@10 against exact search: {recall:.4f} ({n_q} queries)")
+    manifest["counts"] = {"entries": len(entries), "skipped": len(manifest.get("skipped", []))}
+    manifest["dim"] = int(vectors.shape[1])
+    manifest["neuralcodes_version"] = __version__
+    manifest["updated"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    return write_generation(index_dir, manifest, entries, vectors, files), recall

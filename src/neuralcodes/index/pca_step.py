@@ -1,0 +1,103 @@
+"""The optional PCA compression of an index's vectors (SPEC.md: 16 to 512 dimensions).
+
+The PCA is fitted on data other than what is searched whenever possible: the run's codes of
+held-out in-domain test images (``RUN_DIR/codes/test_<layer>.npy``, written by the experiment,
+checked to come from the same model). Only when the run has none is it fitted on the collection
+itself. The manifest records which. Compressed vectors are L2-normalised again (as in the paper),
+so distances stay in [0, 2].
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neuralcodes.errors import ConfigError
+from neuralcodes.index.encoder import Encoder
+from neuralcodes.progress import Progress
+
+PCA_MIN, PCA_MAX = 16, 512
+
+
+def check_pca_dims(dims: int | None) -> None:
+    if dims is not None and not PCA_MIN <= dims <= PCA_MAX:
+        raise ConfigError(f"--pca {dims}: choose between {PCA_MIN} and {PCA_MAX} dimensions")
+
+
+def run_fit_codes(encoder: Encoder) -> tuple[np.ndarray, str] | None:
+    """The run's held-out in-domain codes of the encoder's layer, if they match its model."""
+    codes_dir = encoder.run_dir / "codes"
+    path = codes_dir / f"test_{encoder.layer}.npy"
+    if not path.is_file():
+        return None
+    try:
+        import json
+
+        manifest = json.loads((codes_dir / "manifest.json").read_text(encoding="utf-8"))
+        x = np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if manifest.get("model_hash") != encoder.fingerprint()["model_hash"]:
+        return None  # codes of an earlier model in the same run folder
+    if x.ndim != 2 or x.shape[1] != encoder.dim:
+        return None
+    return np.asarray(x, np.float32), f"run codes {path} ({len(x)} held-out in-domain images)"
+
+
+def fit_index_pca(
+    dims: int | None, encoder: Encoder, collection: np.ndarray, progress: Progress
+) -> tuple[Any, dict[str, Any] | None, bytes | None]:
+    """(pca, manifest record, serialised pca) for ``dims``, or (None, None, None)."""
+    if dims is None:
+        return None, None, None
+    from neuralcodes.postprocess.pca import fit_pca
+
+    found = run_fit_codes(encoder)
+    x, source, on = (found[0], found[1], "run") if found else (
+        collection, f"the indexed collection ({len(collection)} images; the run folder has no "
+        f"codes/test_{encoder.layer}.npy of this model)", "collection")
+    limit = min(x.shape[0] - 1, x.shape[1])  # the rank of centred data
+    if dims > limit:
+        raise ConfigError(f"--pca {dims}: the PCA is fitted on {source}, which allows at most "
+                          f"{limit} dimensions")
+    fp = encoder.fingerprint()
+    pca = fit_pca(x, dims, fitted_on={"source": on, "layer": encoder.layer,
+                                      "model_hash": fp["model_hash"], "n": int(len(x))})
+    progress.log(f"PCA to {dims} dimensions fitted on {source}")
+    info = {"dims": dims, "whiten": False, "fitted_on": on, "fit_source": source,
+            "n_fit": int(len(x)), "renormalized": True, "file": "pca.npz"}
+    return pca, info, pca_to_bytes(pca)
+
+
+def projector(pca: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """Raw L2-normalised codes (B, D_raw) -> stored vectors (B, D)."""
+    if pca is None:
+        return lambda raw: np.asarray(raw, np.float32)
+
+    def project(raw: np.ndarray) -> np.ndarray:
+        from neuralcodes.postprocess.pca import apply_pca
+
+        return apply_pca(pca, raw)  # (B, dims) float32, L2-normalised again
+
+    return project
+
+
+def pca_to_bytes(pca: Any) -> bytes:
+    """The ``.npz`` that ``save_pca`` writes, as bytes (it goes into a generation folder)."""
+    from neuralcodes.postprocess.pca import save_pca
+
+    with tempfile.TemporaryDirectory() as tmp:
+        save_pca(pca, Path(tmp) / "pca.npz")
+        return (Path(tmp) / "pca.npz").read_bytes()
+
+
+def pca_from_bytes(blob: bytes) -> Any:
+    from neuralcodes.postprocess.pca import load_pca
+
+    source: Any = io.BytesIO(blob)  # np.load reads file objects as well as paths
+    return load_pca(source)

@@ -1,0 +1,119 @@
+"""What a build, update, add or remove has to do: which files to encode, keep, re-stat or drop.
+
+Paths are stored relative to the photo folder with POSIX separators (an index survives the
+folder being moved along with it), or absolute for files added from outside the folder.
+A tracked file whose size and mtime are unchanged is trusted without being read; one whose size
+or mtime changed is hashed, and re-encoded only if its content (SHA-256) changed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from neuralcodes.artifacts import sha256_file
+from neuralcodes.errors import DataError
+from neuralcodes.index.images import scan_images
+from neuralcodes.index.store import Entry
+
+
+def rel_path(root: Path, path: str | Path) -> str:
+    """How ``path`` is stored: relative to ``root`` (POSIX) when inside it, else absolute."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(root).as_posix()
+    except ValueError:
+        return str(absolute)
+
+
+def abs_path(root: Path, stored: str) -> Path:
+    """The file a stored path names."""
+    return Path(stored) if os.path.isabs(stored) else root / stored
+
+
+@dataclass
+class Plan:
+    """The work of one job. ``encode``: stored paths to (re-)encode, in order; ``restat``: entries
+    whose content is unchanged but size/mtime moved (rewritten, not re-encoded); ``drop``: ids
+    to remove."""
+
+    encode: list[str] = field(default_factory=list)
+    restat: dict[int, Entry] = field(default_factory=dict)
+    drop: set[int] = field(default_factory=set)
+
+    def is_empty(self) -> bool:
+        return not (self.encode or self.restat or self.drop)
+
+
+def check_tracked(root: Path, entry: Entry, plan: Plan) -> None:
+    """Put one tracked entry into ``plan``: unchanged (nothing), touched, changed or gone."""
+    try:
+        st = os.stat(abs_path(root, entry.path))
+    except OSError:
+        plan.drop.add(entry.id)
+        return
+    if (st.st_size, st.st_mtime_ns) == (entry.size, entry.mtime_ns):
+        return
+    try:
+        digest = sha256_file(abs_path(root, entry.path))
+    except OSError:
+        plan.drop.add(entry.id)
+        return
+    if digest == entry.sha256:
+        plan.restat[entry.id] = Entry(entry.id, entry.path, digest, st.st_size, st.st_mtime_ns)
+    else:
+        plan.encode.append(entry.path)
+
+
+def plan_update(root: Path, entries: list[Entry], excluded: set[str], skip: Path) -> Plan:
+    """Rescan ``root``: new files are encoded, changed ones re-encoded, deleted ones dropped."""
+    plan = Plan()
+    for entry in entries:
+        check_tracked(root, entry, plan)
+    tracked = {e.path for e in entries}
+    found = (rel_path(root, p) for p in scan_images(root, skip=(skip,)))
+    plan.encode.extend(p for p in found if p not in tracked and p not in excluded)
+    return plan
+
+
+def expand(paths: Iterable[str | Path], skip: Path) -> list[Path]:
+    """Files named on the command line; folders stand for the images in them."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(scan_images(p, skip=(skip,)))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise DataError(p, "file not found")
+    return out
+
+
+def plan_add(root: Path, entries: list[Entry], files: list[Path]) -> Plan:
+    """Encode the given files unless they are indexed with the same content already."""
+    plan = Plan()
+    by_path = {e.path: e for e in entries}
+    for stored in dict.fromkeys(rel_path(root, f) for f in files):
+        if stored in by_path:
+            check_tracked(root, by_path[stored], plan)
+        else:
+            plan.encode.append(stored)
+    return plan
+
+
+def plan_remove(
+    root: Path, entries: list[Entry], files: Iterable[str | Path]
+) -> tuple[Plan, list[str]]:
+    """Drop the entries of the given paths; also returns the paths that were not indexed."""
+    by_path = {e.path: e for e in entries}
+    plan, missing = Plan(), []
+    for f in files:
+        stored = rel_path(root, f)
+        prefix = stored.rstrip("/") + "/"
+        hits = [e for p, e in by_path.items() if p == stored or p.startswith(prefix)]
+        if not hits:
+            missing.append(str(f))
+        plan.drop.update(e.id for e in hits)
+    return plan, missing

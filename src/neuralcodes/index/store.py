@@ -1,0 +1,192 @@
+"""The index on disk: immutable generations behind an atomically swapped manifest.
+
+Layout (docs/index-format.md describes every field)::
+
+    INDEX_DIR/
+      .neuralcodes-index   marker: scans of a photo folder skip this folder
+      manifest.json        provenance + the name of the current generation; replaced last
+      gen-000007/          one complete, immutable version of the index
+        entries.jsonl      one JSON object per row: id, path, sha256, size, mtime_ns
+        codes.npy          (N, D) float32: row i is the searched vector of entries line i
+        pca.npz            the PCA applied to the network's codes (when --pca was given)
+        ann.faiss          the approximate index (ivfpq / hnsw backends)
+      staging/             codes of an unfinished build or update, reused when it is resumed
+      progress.log         what each build / update did: files skipped, recall@10, timings
+      .lock                held (flock) by the process that is writing
+
+Crash safety: a new generation is written in full under a temporary name, renamed into place,
+and only then does ``manifest.json`` (``os.replace``) point to it. A writer killed at any moment
+leaves the manifest on the previous, complete generation; the next build/update reuses the codes
+checkpointed in ``staging/`` and finishes the job. The previous generation is kept, so a
+reader that read the old manifest a moment ago can still open its files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neuralcodes.artifacts import atomic_write_bytes, atomic_write_json, read_json
+from neuralcodes.errors import DataError
+from neuralcodes.index.images import INDEX_MARKER
+
+ARTIFACT = "index"
+FORMAT = 1  # bump when the layout changes; older indexes are refused
+MANIFEST = "manifest.json"
+ENTRIES = "entries.jsonl"
+CODES = "codes.npy"
+PCA_FILE = "pca.npz"
+ANN_FILE = "ann.faiss"
+STAGING = "staging"
+LOG = "progress.log"
+KEEP_GENERATIONS = 2  # the current one and the one before it
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One indexed image: a stable id, its path (relative to the photo folder, POSIX
+    separators; absolute when outside it), content hash, size in bytes and mtime in ns."""
+
+    id: int
+    path: str
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+def read_manifest(index_dir: str | Path) -> dict[str, Any]:
+    """The manifest of an index, refusing folders that are not (complete) indexes."""
+    path = Path(index_dir) / MANIFEST
+    if not path.is_file():
+        hint = " (an unfinished build: run `neuralcodes index update` on it to finish it)" if (
+            Path(index_dir) / STAGING / "job.json").is_file() else ""
+        raise DataError(index_dir, f"not a neuralcodes index: no {MANIFEST}{hint}")
+    manifest = read_json(path)
+    if not isinstance(manifest, dict) or manifest.get("artifact") != ARTIFACT:
+        raise DataError(path, "not a neuralcodes index manifest")
+    if manifest.get("format") != FORMAT:
+        raise DataError(path, f"index format {manifest.get('format')!r} written by neuralcodes "
+                        f"{manifest.get('neuralcodes_version')}; this version reads format "
+                        f"{FORMAT}: rebuild the index")
+    return manifest
+
+
+def generation_dir(index_dir: str | Path, manifest: dict[str, Any]) -> Path:
+    gen = Path(index_dir) / str(manifest["generation"])
+    if not gen.is_dir():
+        raise DataError(gen, "the index's current generation folder is missing")
+    return gen
+
+
+def read_entries(gen_dir: Path) -> list[Entry]:
+    path = gen_dir / ENTRIES
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [Entry(**json.loads(line)) for line in lines if line.strip()]
+    except FileNotFoundError:
+        raise DataError(path, "file not found") from None
+    except (ValueError, TypeError) as e:
+        raise DataError(path, f"corrupt entries file ({e})") from None
+
+
+def read_vectors(gen_dir: Path, n_entries: int, *, mmap: bool = False) -> np.ndarray:
+    """The (N, D) float32 vectors of a generation, checked against the number of entries."""
+    path = gen_dir / CODES
+    try:
+        vectors = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise DataError(path, f"cannot read the vectors ({e})") from None
+    if vectors.ndim != 2 or vectors.shape[0] != n_entries or vectors.dtype != np.float32:
+        raise DataError(path, f"expected ({n_entries}, D) float32 vectors, got "
+                        f"{vectors.dtype} {vectors.shape}")
+    return vectors
+
+
+def write_generation(
+    index_dir: str | Path,
+    manifest: dict[str, Any],
+    entries: list[Entry],
+    vectors: np.ndarray,
+    files: dict[str, bytes],
+) -> str:
+    """Write a complete generation (entries, vectors, extra ``files``), then swap the manifest.
+
+    ``manifest`` gets its ``generation`` key set; returns the generation's name.
+    """
+    root = Path(index_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / INDEX_MARKER).touch()
+    name = _next_generation(root)
+    tmp = root / f".{name}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    lines = "".join(json.dumps(asdict(e), separators=(",", ":")) + "\n" for e in entries)
+    atomic_write_bytes(tmp / ENTRIES, lines.encode("utf-8"))
+    with open(tmp / CODES, "wb") as f:
+        np.save(f, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+        f.flush()
+        os.fsync(f.fileno())
+    for fname, data in files.items():
+        atomic_write_bytes(tmp / fname, data)
+    os.rename(tmp, root / name)  # the generation is complete before anything points at it
+    _fsync_dir(root)
+    manifest["generation"] = name
+    atomic_write_json(root / MANIFEST, manifest)
+    prune(root, name)
+    return name
+
+
+def _next_generation(root: Path) -> str:
+    numbers = [int(p.name[4:]) for p in root.glob("gen-*") if p.name[4:].isdigit()]
+    return f"gen-{max(numbers, default=0) + 1:06d}"
+
+
+def prune(root: Path, current: str) -> None:
+    """Delete temporary folders and every generation but the newest ``KEEP_GENERATIONS``."""
+    for tmp in root.glob(".gen-*.tmp"):
+        shutil.rmtree(tmp, ignore_errors=True)
+    gens = sorted(p.name for p in root.glob("gen-*") if p.is_dir() and p.name <= current)
+    for old in gens[:-KEEP_GENERATIONS]:
+        shutil.rmtree(root / old, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def writer_lock(index_dir: str | Path) -> Iterator[None]:
+    """Exclusive lock of an index folder for one writer; released when the process dies."""
+    root = Path(index_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "a+b") as f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DataError(root, "another process is building or updating this index") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def append_log(index_dir: str | Path, message: str) -> None:
+    """Append one timestamped line to the index's progress.log."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    with open(Path(index_dir) / LOG, "a", encoding="utf-8") as f:
+        f.write(f"{stamp} {message}\n")

@@ -1,0 +1,109 @@
+"""Step 1: resolve the data, decode it into the pixel cache, split it, and write config + split."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from neuralcodes.artifacts import atomic_write_json, provenance, read_json
+from neuralcodes.config import DataConfig, RunConfig
+from neuralcodes.data.cache import PixelCache, open_or_build_cache
+from neuralcodes.data.split import Split, make_split
+from neuralcodes.data.synthetic import make_synthetic
+from neuralcodes.data.tinyimagenet import read_tiny_imagenet
+from neuralcodes.errors import ArtifactMismatchError
+from neuralcodes.pipeline.rundir import RunDir, check_same_config, load_config, save_config
+from neuralcodes.progress import Progress, ensure
+
+
+@dataclass(frozen=True)
+class RunData:
+    """Everything a step needs about the data: the decoded pixels and which image went where."""
+
+    cache: PixelCache
+    split: Split
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return tuple(self.cache.class_names)
+
+
+def neuralcodes_home() -> Path:
+    """Where downloads and generated datasets live: $NEURALCODES_HOME or ~/.cache/neuralcodes."""
+    return Path(os.environ.get("NEURALCODES_HOME", Path.home() / ".cache" / "neuralcodes"))
+
+
+def resolve_source(data: DataConfig, progress: Progress | None = None) -> Path:
+    """The dataset folder (or zip) for ``data.source``; the synthetic one is generated once."""
+    if data.source != "synthetic":
+        return Path(data.source)
+    name = f"synthetic-{data.synthetic_classes}x{data.synthetic_per_class}-s{data.seed}"
+    root = neuralcodes_home() / name
+    if not (root / "tiny-imagenet-200" / "wnids.txt").exists():
+        ensure(progress).log(f"generating the synthetic dataset in {root}")
+        make_synthetic(root, n_classes=data.synthetic_classes, per_class=data.synthetic_per_class,
+                       size=data.image_size, seed=data.seed)
+    return root / "tiny-imagenet-200"
+
+
+def prepare(run_dir: str | Path, cfg: RunConfig, *, workers: int | None = None,
+            progress: Progress | None = None) -> RunData:
+    """Create (or reopen, if made with the same configuration) the run folder and its data."""
+    run = RunDir(Path(run_dir))
+    if run.config.exists():
+        check_same_config(run, cfg)
+    run.root.mkdir(parents=True, exist_ok=True)
+    cache = _open_cache(cfg.data, workers, progress)
+    split = _split(cache, cfg.data)
+    save_config(run, cfg)
+    params = {k: v for k, v in split.to_dict().items() if k not in ("train", "val", "test", "ood")}
+    atomic_write_json(run.split, {**provenance("split", fingerprint=_fingerprint(cache)),
+                                  "split": params, "class_names": list(cache.class_names),
+                                  "wnids": list(cache.wnids), **split_files(split, cache)})
+    return RunData(cache, split)
+
+
+def open_run_data(run: RunDir, *, workers: int | None = None,
+                  progress: Progress | None = None) -> RunData:
+    """Reopen the data of a prepared run and check it is the data the run was made with."""
+    cfg = load_config(run)
+    saved = read_json(run.require(run.split, "prepare"))
+    cache = _open_cache(cfg.data, workers, progress)
+    if saved.get("fingerprint") != _fingerprint(cache):
+        raise ArtifactMismatchError(
+            f"{run.split}: the dataset at {cfg.data.source} changed since this run was prepared "
+            "(other files or file sizes); prepare a new run folder")
+    split = _split(cache, cfg.data)
+    if saved.get("split", {}).get("fingerprint") != split.fingerprint():
+        raise ArtifactMismatchError(f"{run.split}: the split made now differs from the saved one "
+                                    "(another neuralcodes version?); prepare a new run folder")
+    return RunData(cache, split)
+
+
+def _open_cache(data: DataConfig, workers: int | None, progress: Progress | None) -> PixelCache:
+    index = read_tiny_imagenet(resolve_source(data, progress))
+    return open_or_build_cache(index, None, workers=workers, progress=progress)
+
+
+def _split(cache: PixelCache, data: DataConfig) -> Split:
+    return make_split(np.asarray(cache.labels), n_in_domain=data.n_in_domain,
+                      val_fraction=data.val_fraction, test_fraction=data.test_fraction,
+                      seed=data.seed, order=data.split_order)
+
+
+def _fingerprint(cache: PixelCache) -> str:
+    h = hashlib.sha256()
+    for f in cache.files:
+        h.update(str(f).encode() + b"\0")
+    h.update(np.asarray(cache.labels, dtype=np.int64).tobytes())
+    return h.hexdigest()[:16]
+
+
+def split_files(split: Split, cache: PixelCache) -> dict[str, list[str]]:
+    """Which file went where: the relative paths of each part, in the split's order."""
+    parts = {"train": split.train, "val": split.val, "test": split.test, "ood": split.ood}
+    return {name: [str(cache.files[i]) for i in idx] for name, idx in parts.items()}

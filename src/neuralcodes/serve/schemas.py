@@ -1,0 +1,43 @@
+"""The JSON shapes of the HTTP API, for validation and for the OpenAPI description.
+
+Imported only by ``create_app`` (pydantic comes with the ``serve`` extra).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Health(BaseModel):
+    status: str = Field(description='"ok" while the server answers')
+    images: int = Field(description="number of images in the index")
+
+
+class Hit(BaseModel):
+    rank: int = Field(description="1 for the nearest image")
+    id: int = Field(description="the image's id, for /api/search/{id} and /api/images/{id}")
+    path: str = Field(description="path of the image relative to the indexed photo folder")
+    distance: float | None = Field(description="Euclidean distance between the L2-normalised codes")
+    thumbnail_url: str
+    image_url: str
+
+
+class Timings(BaseModel):
+    decode_ms: float | None = Field(description="decoding the query image (None: not reported)")
+    encode_ms: float | None = Field(description="the network's forward pass (None: not reported)")
+    search_ms: float | None = Field(description="nearest-neighbour search (None: not reported)")
+    total_ms: float = Field(description="the whole search as the server timed it")
+
+
+class SearchResponse(BaseModel):
+    query: dict[str, Any] = Field(
+        description="what was searched: the upload's format and size, or the indexed image's id"
+    )
+    results: list[Hit] = Field(description="nearest first")
+    timings: Timings
+
+
+class ErrorResponse(BaseModel):
+    detail: str = Field(description="what went wrong, in words")

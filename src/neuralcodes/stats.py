@@ -1,0 +1,101 @@
+"""Is a difference in mAP larger than the noise? Bootstrap intervals and paired tests over queries.
+
+Retrieval scores are means over queries, so their uncertainty comes from which queries happened to
+be drawn. Both functions resample queries (the unit of evaluation) with a seeded generator, so
+the same inputs and seed always give the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from neuralcodes.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class PairedResult:
+    """Method A minus method B over the same queries."""
+
+    mean_diff: float  # mean over queries of a - b
+    ci_low: float  # percentile bootstrap interval of the mean difference
+    ci_high: float
+    p_value: float  # two-sided sign-flip permutation test of "no difference"
+
+
+def _per_query(values: np.ndarray, name: str) -> np.ndarray:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ConfigError(f"{name}: expected a non-empty (Q,) array, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ConfigError(f"{name}: contains NaN or infinite values (drop undefined queries first)")
+    return arr
+
+
+def _check(n_resamples: int, confidence: float) -> None:
+    if n_resamples < 1:
+        raise ConfigError(f"n_resamples must be >= 1, got {n_resamples}")
+    if not 0.0 < confidence < 1.0:
+        raise ConfigError(f"confidence must lie strictly between 0 and 1, got {confidence}")
+
+
+def _bootstrap_means(values: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """Means of ``n_resamples`` resamples with replacement, drawn in chunks to bound memory."""
+    means = np.empty(n_resamples, dtype=np.float64)
+    chunk = max(1, 4_000_000 // values.size)
+    for start in range(0, n_resamples, chunk):
+        stop = min(start + chunk, n_resamples)
+        idx = rng.integers(0, values.size, size=(stop - start, values.size))  # (c, Q)
+        means[start:stop] = values[idx].mean(axis=1)
+    return means
+
+
+def bootstrap_ci(
+    per_query: np.ndarray, *, n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile bootstrap interval ``(low, high)`` of the mean of ``per_query`` (Q,)."""
+    values = _per_query(per_query, "per_query")
+    _check(n_resamples, confidence)
+    means = _bootstrap_means(values, n_resamples, np.random.default_rng(seed))
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(means, [tail, 1.0 - tail])
+    return float(low), float(high)
+
+
+def paired_comparison(
+    a_per_query: np.ndarray,
+    b_per_query: np.ndarray,
+    *,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> PairedResult:
+    """Compare two methods scored on the same queries (e.g. per-query AP of L6 and of L7).
+
+    The interval is a paired percentile bootstrap of the mean difference; the p-value is a
+    sign-flip permutation test (under "no difference" each query's difference is as likely to
+    have either sign), with the observed statistic counted once: ``(1 + #extreme) / (1 + n)``.
+    """
+    a = _per_query(a_per_query, "a_per_query")
+    b = _per_query(b_per_query, "b_per_query")
+    if a.shape != b.shape:
+        raise ConfigError(f"paired scores need the same queries: shapes {a.shape} and {b.shape}")
+    _check(n_resamples, confidence)
+    diff = a - b  # (Q,)
+    rng = np.random.default_rng(seed)
+    means = _bootstrap_means(diff, n_resamples, rng)
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(means, [tail, 1.0 - tail])
+    observed = abs(diff.mean())
+    extreme = 0
+    chunk = max(1, 4_000_000 // diff.size)
+    for start in range(0, n_resamples, chunk):
+        signs = rng.choice(np.array([-1.0, 1.0]), size=(min(chunk, n_resamples - start), diff.size))
+        extreme += int((np.abs((signs * diff).mean(axis=1)) >= observed - 1e-12).sum())
+    return PairedResult(
+        mean_diff=float(diff.mean()),
+        ci_low=float(low),
+        ci_high=float(high),
+        p_value=(1 + extreme) / (1 + n_resamples),
+    )

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neuralcodes.artifacts import read_json
+from neuralcodes.data import cache as cache_module
+from neuralcodes.data.cache import default_cache_dir, open_cache, open_or_build_cache
+from neuralcodes.data.decode import decode_files
+from neuralcodes.data.tinyimagenet import read_tiny_imagenet
+from neuralcodes.errors import ArtifactMismatchError
+from neuralcodes.progress import Recorder
+
+from .helpers import encode, pattern, zip_folder
+
+
+@pytest.fixture()
+def dataset(tiny_dataset: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(tiny_dataset, tmp_path / "tiny-imagenet-200"))
+
+
+def _built(rec: Recorder) -> bool:
+    return any(m.startswith("decoding") for m in rec.messages)
+
+
+def test_build_then_reopen_without_decoding(dataset: Path, tmp_path: Path) -> None:
+    index = read_tiny_imagenet(dataset)
+    rec = Recorder()
+    cache = open_or_build_cache(index, tmp_path / "c", workers=2, progress=rec)
+    assert _built(rec)
+    assert cache.images.shape == (200, 64, 64, 3) and isinstance(cache.images, np.memmap)
+    np.testing.assert_array_equal(cache.labels, index.labels)
+    assert cache.files == index.files and cache.class_names == index.class_names
+    assert cache.wnids == index.wnids and cache.skipped == ()
+    expected = decode_files(index.root, index.members, workers=1).images
+    np.testing.assert_array_equal(np.asarray(cache.images), expected)
+    manifest = read_json(tmp_path / "c/manifest.json")
+    assert manifest["artifact"] == "pixel-cache" and manifest["source"] == str(dataset)
+    assert manifest["n_files"] == 200 and manifest["fingerprint"] == index.fingerprint
+    assert manifest["image_size"] == 64
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == [
+        "images.npy",
+        "labels.npy",
+        "manifest.json",
+    ]
+    rec2 = Recorder()
+    start = time.perf_counter()
+    again = open_or_build_cache(read_tiny_imagenet(dataset), tmp_path / "c", progress=rec2)
+    assert time.perf_counter() - start < 1.0 and not _built(rec2)
+    np.testing.assert_array_equal(np.asarray(again.images), expected)
+
+
+def test_rebuild_when_a_file_changes(dataset: Path, tmp_path: Path) -> None:
+    open_or_build_cache(read_tiny_imagenet(dataset), tmp_path / "c", workers=1)
+    changed = dataset / read_tiny_imagenet(dataset).files[5]
+    changed.write_bytes(encode(pattern(seed=3), quality=95))
+    rec = Recorder()
+    cache = open_or_build_cache(read_tiny_imagenet(dataset), tmp_path / "c", progress=rec)
+    assert _built(rec) and any("rebuilding" in m and "fingerprint" in m for m in rec.messages)
+    assert np.abs(cache.images[5].astype(int) - pattern(seed=3)).mean() < 3
+
+
+def test_corrupt_image_is_excluded_and_listed(dataset: Path, tmp_path: Path) -> None:
+    index = read_tiny_imagenet(dataset)
+    bad = index.files[7]
+    (dataset / bad).write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    index = read_tiny_imagenet(dataset)
+    cache = open_or_build_cache(index, tmp_path / "c", workers=2)
+    assert len(cache) == 199 and cache.images.shape[0] == 199
+    assert bad not in cache.files and cache.files == index.files[:7] + index.files[8:]
+    np.testing.assert_array_equal(cache.labels, np.delete(index.labels, 7))
+    assert len(cache.skipped) == 1 and cache.skipped[0][0] == bad
+    assert cache.skipped[0][1].startswith("unreadable image")
+    full = decode_files(index.root, index.members, workers=1).images
+    np.testing.assert_array_equal(np.asarray(cache.images), np.delete(full, 7, axis=0))
+
+
+def test_damaged_or_mismatched_cache(dataset: Path, tmp_path: Path) -> None:
+    index = read_tiny_imagenet(dataset)
+    open_or_build_cache(index, tmp_path / "c", workers=1)
+    with pytest.raises(ArtifactMismatchError, match="image_size: artifact has 64, expected 32"):
+        open_cache(tmp_path / "c", expected={"image_size": 32})
+    (tmp_path / "c/images.npy").unlink()
+    rec = Recorder()
+    cache = open_or_build_cache(index, tmp_path / "c", workers=1, progress=rec)
+    assert any("damaged" in m and "images.npy" in m for m in rec.messages)
+    assert cache.images.shape == (200, 64, 64, 3)
+    small = open_or_build_cache(index, tmp_path / "c", size=32, workers=1)
+    assert small.images.shape == (200, 32, 32, 3)
+
+
+def test_zip_source(dataset: Path, tmp_path: Path) -> None:
+    z = zip_folder(dataset, tmp_path / "tiny.zip", "tiny-imagenet-200/")
+    index = read_tiny_imagenet(z)
+    cache = open_or_build_cache(index, workers=2)
+    assert cache.path == tmp_path / ".neuralcodes-cache" / "tiny.zip"
+    folder_cache = open_or_build_cache(read_tiny_imagenet(dataset), tmp_path / "f", workers=1)
+    np.testing.assert_array_equal(np.asarray(cache.images), np.asarray(folder_cache.images))
+
+
+def test_default_cache_dir(dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    index = read_tiny_imagenet(dataset)
+    assert default_cache_dir(index) == dataset / ".neuralcodes-cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(cache_module.os, "access", lambda *a, **k: False)
+    fallback = default_cache_dir(index)
+    assert fallback.parent == tmp_path / "xdg" / "neuralcodes" and len(fallback.name) == 16
+    assert os.access is not None

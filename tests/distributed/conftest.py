@@ -1,0 +1,55 @@
+"""Fixtures of the distributed tests: a tiny model in a run folder, generated photos, and one
+local 2-CPU Ray session per test module (Ray takes seconds to start)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from neuralcodes.config import ModelConfig
+from neuralcodes.model import create_model, save_model
+
+
+def make_run(run_dir: Path, seed: int = 0) -> Path:
+    """A run folder with a tiny randomly initialised model (width 1/16, 64x64 input)."""
+    torch.manual_seed(seed)
+    cfg = ModelConfig(width=1 / 16, num_classes=10)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    save_model(run_dir / "model.pt", create_model(cfg), cfg)
+    return run_dir
+
+
+def make_photos(root: Path, n: int, *, bad: int = 1, seed: int = 0) -> Path:
+    """``n`` distinct photos (JPEG and PNG, various sizes) in two folders, plus ``bad`` files
+    with an image extension that are not images."""
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        w, h = 48 + int(rng.integers(0, 60)), 48 + int(rng.integers(0, 60))
+        pixels = rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
+        path = root / ("a" if i % 2 else "b") / f"img{i:04d}.{'png' if i % 3 else 'jpg'}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(pixels).save(path)
+    for j in range(bad):
+        (root / "a" / f"broken{j}.jpg").write_bytes(b"not a jpeg")
+    return root
+
+
+@pytest.fixture(scope="session")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_run(tmp_path_factory.mktemp("run") / "run")
+
+
+@pytest.fixture(scope="module")
+def ray_local() -> Iterator[None]:
+    """A local Ray with 2 CPUs for the whole module, shut down afterwards."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()
