@@ -40,7 +40,7 @@ def extract_codes(
     precision: str = "fp32",
     normalize: bool = True,
     pool: Pool | None = None,
-    channels_last: bool = False,
+    channels_last: bool = True,
     out_dir: str | Path | None = None,
     progress: Progress | None = None,
 ) -> dict[str, np.ndarray]:
@@ -49,7 +49,8 @@ def extract_codes(
     Convolutional maps (B, C, h, w) are flattened to C*h*w, or reduced by ``pool`` (e.g. SPoC
     sum-pooling) when given. ``normalize`` L2-normalises each row. With ``out_dir`` each layer is
     written to ``out_dir/<layer>.npy`` (memory-mapped, renamed into place when complete).
-    ``device=None`` runs where the model is.
+    ``device=None`` runs where the model is. Inputs go in channels-last (``channels_last``), the
+    faster layout for convolutions; ``precision="bf16"`` (or "auto") runs under bf16 autocast.
     """
     if len(images) == 0:
         raise ValueError("no images to encode")

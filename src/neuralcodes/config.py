@@ -77,9 +77,16 @@ class RetrievalConfig:
     figure_neighbours: int = 5
     batch_size: int = 500
     pca_dims: tuple[int, ...] = (16, 32, 64, 128, 256, 512)
-    pca_fit_on: str = "test"  # in-domain split the PCA is fitted on; never the OOD database
+    pca_fit_on: str = "test"  # "test" | "val" | "train" (in-domain), or "database" (only if asked)
     pca_fit_samples: int = 4096  # at most this many held-out images to fit PCA on
+    pca_whiten: bool = False  # PCA-whiten the compressed codes (then L2-normalise again)
     bootstrap: int = 1000  # resamples for the 95 % confidence interval of mAP (0: off)
+    recall_at: tuple[int, ...] = (10, 100)
+    estimator: str = "spec"  # AP estimator: "spec" (SPEC.md) or "trapezoid" (Oxford/Holidays code)
+    pooled: tuple[str, ...] = ()  # pooled conv codes "layer:pooling", e.g. "conv5:spoc" -> conv5-spoc
+    qe: int = 0  # query expansion with the top qe results (0: off); scored besides the plain codes
+    qe_alpha: float = 0.0  # 0: average QE; > 0: alpha-QE weights
+    compare: tuple[str, ...] = ("L7:L6", "L6:L5", "L7:pixels")  # paired comparisons "a:b"
 
 
 @dataclass(frozen=True)

@@ -34,24 +34,80 @@ def evaluation_table(evaluation: Mapping[str, Mapping[str, float]]) -> Block:
 
 
 def retrieval_table(retrieval: Mapping[str, Mapping[str, Any]]) -> Block:
-    """One row per code (layers, then baselines): mAP with its 95 % interval and precision@k."""
-    ks = sorted({int(k) for m in retrieval.values() for k in m.get("precision_at", {})})
+    """One row per code set (layers, pooled, baselines): mAP with its 95 % interval, P@k, R@k."""
+    ps = sorted({int(k) for m in retrieval.values() for k in m.get("precision_at", {})})
+    rs = sorted({int(k) for m in retrieval.values() for k in m.get("recall_at", {})})
     rows = []
     for name, m in retrieval.items():
         ci = m.get("ci95")
         ci_text = f"[{ci[0]:.4f}, {ci[1]:.4f}]" if ci else ""
-        p_at = m.get("precision_at", {})
+        p_at, r_at = m.get("precision_at", {}), m.get("recall_at", {})
         rows.append((name, str(m.get("dims", "")), f"{m['map']:.4f}", ci_text,
-                     *(f"{p_at[str(k)]:.3f}" if str(k) in p_at else "" for k in ks)))
-    return Block("table", header=("codes", "dims", "mAP", "95 % CI",
-                                  *(f"P@{k}" for k in ks)), rows=tuple(rows))
+                     *(f"{p_at[str(k)]:.3f}" if str(k) in p_at else "" for k in ps),
+                     *(f"{r_at[str(k)]:.3f}" if str(k) in r_at else "" for k in rs)))
+    return Block("table", header=("codes", "dims", "mAP", "95 % CI", *(f"P@{k}" for k in ps),
+                                  *(f"R@{k}" for k in rs)), rows=tuple(rows))
+
+
+def comparison_table(comparisons: Sequence[Mapping[str, Any]]) -> Block:
+    """Paired comparisons over the same queries: mean AP difference, its 95 % CI, p-value."""
+    rows = tuple(
+        (f"{c['a']} - {c['b']}", f"{c['mean_diff']:+.4f}",
+         f"[{c['ci95'][0]:+.4f}, {c['ci95'][1]:+.4f}]", f"{c['p_value']:.4f}",
+         "yes" if c.get("significant") else "no")
+        for c in comparisons
+    )
+    return Block("table", header=("comparison", "mean AP difference", "95 % CI", "p-value",
+                                  "larger than the noise"), rows=rows)
+
+
+def per_class_table(retrieval: Mapping[str, Mapping[str, Any]],
+                    class_names: Mapping[str, str]) -> Block:
+    """Mean AP of each out-of-domain class's queries, one column per code set (the untrained
+    network's columns left out, to keep the table readable)."""
+    names = [n for n, m in retrieval.items()
+             if "per_class_ap" in m and not n.startswith("untrained")]
+    classes = sorted({c for n in names for c in retrieval[n]["per_class_ap"]}, key=int)
+    rows = tuple(
+        (class_names.get(c, c).split(",")[0],
+         *(f"{retrieval[n]['per_class_ap'][c]:.4f}" if c in retrieval[n]["per_class_ap"] else ""
+           for n in names))
+        for c in classes
+    )
+    return Block("table", header=("class", *names), rows=rows)
 
 
 def pca_table(pca: Mapping[str, Mapping[str, float]]) -> Block:
     dims = sorted({int(d) for curve in pca.values() for d in curve})
     rows = tuple((layer, *(f"{curve[str(d)]:.4f}" if str(d) in curve else "–" for d in dims))
                  for layer, curve in pca.items())
-    return Block("table", header=("layer", *(f"{d}-d" for d in dims)), rows=rows)
+    return Block("table", header=("codes", *(f"{d}-d" for d in dims)), rows=rows)
+
+
+def pca_text(metrics: Mapping[str, Any]) -> str:
+    """What the PCA was fitted on, said plainly; a warning when it saw the database itself."""
+    fit = metrics.get("pca_fit", {})
+    text = (f"Codes compressed by PCA fitted on "
+            f"{metrics.get('pca_fit_on', 'held-out in-domain images')}, then L2-normalised; a "
+            "dash: more dimensions than the fit set allows (at most min(N_fit - 1, D)).")
+    if fit.get("whiten"):
+        text += " Each component is divided by its standard deviation (PCA-whitening)."
+    if fit.get("on_database"):
+        text += (" WARNING: this PCA was fitted on the retrieval database itself, as asked for "
+                 "(pca_fit_on='database'); these numbers are optimistic and not comparable with "
+                 "a held-out fit.")
+    return text
+
+
+def _retrieval_text(retrieval: Mapping[str, Mapping[str, Any]]) -> str:
+    estimator = next(iter(retrieval.values()), {}).get("estimator", "spec")
+    how = ("SPEC.md's (precision averaged over the relevant items)" if estimator == "spec" else
+           "the trapezoid rule of the Oxford5k / Holidays benchmark code")
+    return ("Each out-of-domain image in turn is the query and all the others the database, "
+            "ranked by Euclidean distance between L2-normalised codes. mAP with a 95 % bootstrap "
+            f"interval over queries; AP estimator: {how}. P@k: precision at k; R@k: recall at "
+            "k. `pixels` and `untrained` are the baselines: raw pixels and the same network "
+            "before training; `+QE` rows use query expansion.")
 
 
 def report_blocks(metrics: Mapping[str, Any], figures: Mapping[str, str], title: str) -> list[Block]:
@@ -61,18 +117,9 @@ def report_blocks(metrics: Mapping[str, Any], figures: Mapping[str, str], title:
         blocks += [Block("h", "Classification"), evaluation_table(metrics["evaluation"])]
     if "history" in figures:
         blocks += [Block("h", "Training"), Block("image", figures["history"])]
-    if "retrieval" in metrics:
-        blocks += [Block("h", "Retrieval on the out-of-domain classes"),
-                   Block("p", "Each out-of-domain image in turn is the query and all the others the "
-                              "database, ranked by Euclidean distance between L2-normalised codes. "
-                              "mAP with a 95 % bootstrap interval over queries. `pixels` and "
-                              "`untrained` are the baselines: raw pixels and the same network before "
-                              "training."),
-                   retrieval_table(metrics["retrieval"])]
-    if metrics.get("pca"):
-        fit = metrics.get("pca_fit_on", "held-out in-domain images")
-        blocks += [Block("h", "PCA compression"),
-                   Block("p", f"Codes compressed by PCA fitted on {fit}, then L2-normalised."),
+    blocks += _retrieval_blocks(metrics)
+    if any(metrics.get("pca", {}).values()):
+        blocks += [Block("h", "PCA compression"), Block("p", pca_text(metrics)),
                    pca_table(metrics["pca"])]
         if "pca" in figures:
             blocks.append(Block("image", figures["pca"]))
@@ -81,6 +128,27 @@ def report_blocks(metrics: Mapping[str, Any], figures: Mapping[str, str], title:
                    Block("p", "The first out-of-domain queries (left) and their nearest images for "
                               "each layer; green: same class as the query, red: another class."),
                    Block("image", figures["retrieval_examples"])]
+    return blocks
+
+
+def _retrieval_blocks(metrics: Mapping[str, Any]) -> list[Block]:
+    """The retrieval table, the paired comparisons and the per-class table."""
+    retrieval = metrics.get("retrieval")
+    if not retrieval:
+        return []
+    blocks = [Block("h", "Retrieval on the out-of-domain classes"),
+              Block("p", _retrieval_text(retrieval)), retrieval_table(retrieval)]
+    if metrics.get("comparisons"):
+        blocks += [Block("h", "Paired comparisons"),
+                   Block("p", "Per-query AP of two code sets on the same queries: the mean "
+                              "difference, its 95 % paired bootstrap interval and a sign-flip "
+                              "permutation p-value; the difference is larger than the noise when "
+                              "the interval excludes 0."),
+                   comparison_table(metrics["comparisons"])]
+    if any("per_class_ap" in m for m in retrieval.values()):
+        blocks += [Block("h", "Per-class AP"),
+                   Block("p", "Mean AP of the queries of each out-of-domain class."),
+                   per_class_table(retrieval, metrics.get("ood_classes", {}))]
     return blocks
 
 

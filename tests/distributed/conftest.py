@@ -3,7 +3,7 @@ local 2-CPU Ray session per test module (Ray takes seconds to start)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -53,3 +53,9 @@ def ray_local() -> Iterator[None]:
         yield
     finally:
         ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def photo_maker() -> Callable[..., Path]:
+    """``make_photos`` for tests that generate their own folder."""
+    return make_photos

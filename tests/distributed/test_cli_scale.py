@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,6 @@ from neuralcodes.artifacts import atomic_write_json
 from neuralcodes.cli import main
 from neuralcodes.config import RunConfig, replace, to_dict
 from neuralcodes.index.store import generation_dir, read_entries, read_manifest
-
-from conftest import make_photos  # noqa: I001
 
 TINY = {"data.synthetic_classes": 6, "data.synthetic_per_class": 12, "data.n_in_domain": 4,
         "model.width": 0.0625, "train.epochs": 2, "train.batch_size": 16, "train.patience": 5,
@@ -46,9 +45,11 @@ def test_torchrun_train_ddp_trains_a_prepared_run(tmp_path: Path, monkeypatch: p
 
 
 @pytest.mark.slow
-def test_index_ray_command_builds_an_index(tmp_path: Path, run_dir: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
-    photos = make_photos(tmp_path / "photos", 12, bad=0)
+def test_index_ray_command_builds_an_index(
+    tmp_path: Path, run_dir: Path, photo_maker: Callable[..., Path],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    photos = photo_maker(tmp_path / "photos", 12, bad=0)
     rc = main(["index-ray", str(photos), "--out", str(tmp_path / "idx"), "--model", str(run_dir),
                "--device", "cpu", "--workers", "2", "--shard-size", "5", "-q"])
     assert rc == 0

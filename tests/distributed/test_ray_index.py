@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,15 +19,11 @@ from neuralcodes.index.images import scan_images
 from neuralcodes.index.plan import rel_path
 from neuralcodes.index.store import generation_dir, read_entries, read_manifest, read_vectors
 
-from conftest import make_photos  # noqa: I001  (tests/distributed is on sys.path)
-
 pytestmark = pytest.mark.usefixtures("ray_local")
 
 
 class FailOnce(ShardWorker):
     """Raises on the first shard it is given, once per marker file: a worker failure."""
-
-    marker: Path
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         marker = self.shard_dir.parent / "failed-once"
@@ -44,8 +41,8 @@ def _pickle_test_classes_by_value() -> None:
 
 
 @pytest.fixture(scope="module")
-def photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_photos(tmp_path_factory.mktemp("photos"), 45, bad=1)
+def photos(tmp_path_factory: pytest.TempPathFactory, photo_maker: Callable[..., Path]) -> Path:
+    return photo_maker(tmp_path_factory.mktemp("photos"), 45, bad=1)
 
 
 def load(index_dir: Path) -> tuple[dict, list, np.ndarray]:
@@ -55,11 +52,14 @@ def load(index_dir: Path) -> tuple[dict, list, np.ndarray]:
     return manifest, entries, read_vectors(gen, len(entries))
 
 
-def test_ray_build_equals_single_process_build(tmp_path: Path, photos: Path, run_dir: Path) -> None:
+@pytest.mark.parametrize(("pca", "backend"), [(None, "exact"), (16, "ivfpq")])
+def test_ray_build_equals_single_process_build(
+    tmp_path: Path, photos: Path, run_dir: Path, pca: int | None, backend: str
+) -> None:
     single = build_index(photos, tmp_path / "single", run_dir=run_dir, device="cpu",
-                         batch_size=16, workers=1)
+                         batch_size=16, workers=1, pca=pca, backend=backend)
     info = build_index_ray(photos, tmp_path / "ray", run_dir=run_dir, device="cpu",
-                           batch_size=16, workers=2, shard_size=8)
+                           batch_size=16, workers=2, shard_size=8, pca=pca, backend=backend)
     m1, e1, v1 = load(tmp_path / "single")
     m2, e2, v2 = load(tmp_path / "ray")
     assert info.count == single.count == 45
@@ -67,6 +67,8 @@ def test_ray_build_equals_single_process_build(tmp_path: Path, photos: Path, run
     np.testing.assert_allclose(v2, v1, rtol=1e-5, atol=1e-6)
     assert sorted(info.skipped) == sorted(single.skipped) and len(info.skipped) == 1
     volatile = {"created", "updated", "generation", "distributed"}
+    m1["backend"].pop("build_seconds", None)
+    m2["backend"].pop("build_seconds", None)
     assert {k: v for k, v in m2.items() if k not in volatile} == {
         k: v for k, v in m1.items() if k not in volatile}
     assert m2["distributed"] == {"engine": "ray", "shards": 6, "shard_size": 8}

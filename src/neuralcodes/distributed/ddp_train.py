@@ -25,18 +25,36 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from neuralcodes.checkpoint import CHECKPOINT_NAME, History, load_checkpoint, save_checkpoint
-from neuralcodes.checkpoint import write_history
+from neuralcodes.checkpoint import (
+    CHECKPOINT_NAME,
+    History,
+    load_checkpoint,
+    save_checkpoint,
+    write_history,
+)
 from neuralcodes.config import ModelConfig, TrainConfig, to_dict
 from neuralcodes.data.tensors import random_crop_flip, to_input
 from neuralcodes.device import autocast, pick_device, resolve_precision
-from neuralcodes.distributed.ddp import DistEnv, GlobalBatchDropout, global_dropout, rank_device
-from neuralcodes.distributed.ddp import rank_slice
+from neuralcodes.distributed.ddp import (
+    DistEnv,
+    GlobalBatchDropout,
+    global_dropout,
+    rank_device,
+    rank_slice,
+)
 from neuralcodes.errors import ConfigError
 from neuralcodes.evaluate import batch_metrics
 from neuralcodes.progress import Progress, Silent, ensure
-from neuralcodes.train import TrainData, _after_epoch, _epoch_line, _finish, _new_state, _restore
-from neuralcodes.train import _snapshot, _State
+from neuralcodes.train import (
+    TrainData,
+    _after_epoch,
+    _epoch_line,
+    _finish,
+    _new_state,
+    _restore,
+    _snapshot,
+    _State,
+)
 
 
 def train_ddp(

@@ -25,8 +25,13 @@ from typing import Any
 import numpy as np
 
 from neuralcodes.distributed.ray_runtime import require_ray
-from neuralcodes.distributed.shards import Shard, ShardPlan, open_shard_dir, pending_shards
-from neuralcodes.distributed.shards import write_shard
+from neuralcodes.distributed.shards import (
+    Shard,
+    ShardPlan,
+    open_shard_dir,
+    pending_shards,
+    write_shard,
+)
 from neuralcodes.index.encoder import Encoder
 from neuralcodes.index.images import DEFAULT_MAX_PIXELS
 from neuralcodes.progress import Progress, ensure
@@ -74,27 +79,35 @@ class ShardWorker:
 
     def extract(self, k: int, files: list[str]) -> Shard:
         """Decode and encode the files of shard ``k`` (stored paths) in batches."""
-        from neuralcodes.index.decode import read_file
-        from neuralcodes.index.plan import abs_path
-
-        size, step = self.encoder.image_size, self.encoder.batch_size
         shard, parts = Shard(k), []
         with ThreadPoolExecutor(self.threads) as pool:
-            for start in range(0, len(files), step):
-                names = files[start : start + step]
-                decoded = list(pool.map(lambda p: read_file(str(abs_path(self.root, p)), size,
-                                                            DEFAULT_MAX_PIXELS), names))
-                good = [(p, d) for p, d in zip(names, decoded, strict=True) if d.pixels is not None]
-                shard.bad += [{"path": p, "problem": d.problem or "unreadable"}
-                              for p, d in zip(names, decoded, strict=True) if d.pixels is None]
-                shard.entries += [{"path": p, "sha256": d.sha256 or "", "size": d.size,
-                                   "mtime_ns": d.mtime_ns} for p, d in good]
-                if good:
-                    pixels = np.stack([d.pixels for _, d in good])  # (B, S, S, 3) uint8
+            for start in range(0, len(files), self.encoder.batch_size):
+                pixels = self._decode(pool, files[start : start + self.encoder.batch_size], shard)
+                if pixels is not None:
                     parts.append(self.encoder.encode(pixels))  # (B, D) float32
         dim = self.encoder.dim
         shard.codes = np.concatenate(parts) if parts else np.zeros((0, dim), np.float32)
         return shard
+
+    def _decode(
+        self, pool: ThreadPoolExecutor, names: list[str], shard: Shard
+    ) -> np.ndarray | None:
+        """Read one batch of files; record entries and bad files in ``shard``; (B, S, S, 3)."""
+        from neuralcodes.index.decode import read_file
+        from neuralcodes.index.plan import abs_path
+
+        size = self.encoder.image_size
+        decoded = list(pool.map(
+            lambda p: read_file(str(abs_path(self.root, p)), size, DEFAULT_MAX_PIXELS), names))
+        pixels = []
+        for name, d in zip(names, decoded, strict=True):
+            if d.pixels is None:
+                shard.bad.append({"path": name, "problem": d.problem or "unreadable"})
+                continue
+            shard.entries.append({"path": name, "sha256": d.sha256 or "", "size": d.size,
+                                  "mtime_ns": d.mtime_ns})
+            pixels.append(d.pixels)
+        return np.stack(pixels) if pixels else None
 
 
 def encoder_settings(encoder: Encoder) -> dict[str, Any]:
@@ -155,7 +168,7 @@ def _run_pipeline(
         ds = ray.data.from_items(items, override_num_blocks=len(items))
         remote: dict[str, Any] = {"num_gpus": gpus} if gpus > 0 else {}
         ds = ds.map_batches(worker_class, fn_constructor_kwargs=kwargs, batch_size=1,
-                            concurrency=max(1, workers), num_cpus=cpus, **remote)
+                            concurrency=max(1, min(workers, len(todo))), num_cpus=cpus, **remote)
         yield from ds.iter_rows()
     finally:
         (ctx.retried_map_errors, ctx.max_map_retries, ctx.enable_progress_bars,

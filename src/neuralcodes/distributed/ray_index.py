@@ -22,8 +22,7 @@ import numpy as np
 from neuralcodes.artifacts import provenance
 from neuralcodes.distributed.ray_extract import ExtractSummary, ShardWorker, extract_shards
 from neuralcodes.distributed.ray_runtime import ray_session
-from neuralcodes.distributed.shards import DEFAULT_SHARD_SIZE, ShardPlan, concat_codes
-from neuralcodes.distributed.shards import iter_shards
+from neuralcodes.distributed.shards import DEFAULT_SHARD_SIZE, ShardPlan, concat_codes, iter_shards
 from neuralcodes.errors import DataError
 from neuralcodes.index.backends import check_backend
 from neuralcodes.index.commit import IndexInfo

@@ -35,7 +35,7 @@ def figures_step(run_dir: str | Path, *, data: RunData | None = None) -> dict[st
         plot_retrieval(data.cache.images[data.split.ood], labels, data.class_names, list(queries),
                        neighbours, run.figures / "retrieval.png")
         made["retrieval_examples"] = "figures/retrieval.png"
-    pca = read_metrics(run).get("pca")
+    pca = {k: c for k, c in read_metrics(run).get("pca", {}).items() if c}  # no empty curves
     if pca:
         retrieval = read_metrics(run).get("retrieval", {})
         plot_curves({k: {int(d): v for d, v in c.items()} for k, c in pca.items()},

@@ -1,9 +1,10 @@
 """Steps 4 and 5: neural codes of the out-of-domain images, then their retrieval scores.
 
 codes/ holds one ``ood_<name>.npy`` per code set ((N_ood, D) float32, L2-normalised): the layers,
-the raw-pixel baseline and the untrained network's layers; ``test_<layer>.npy``, codes of held-out
-in-domain images that PCA is fitted on (never the retrieval database); ``labels.npy``; and
-``manifest.json``, which ties them to the model they came from.
+the pooled convolutional codes (``RetrievalConfig.pooled``, e.g. ``conv5-spoc``), the raw-pixel
+baseline and the untrained network's layers; ``test_<name>.npy``, codes of held-out in-domain
+images that PCA is fitted on (never the retrieval database, unless ``pca_fit_on="database"`` is
+asked for); ``labels.npy``; and ``manifest.json``, which ties them to the model they came from.
 """
 
 from __future__ import annotations
@@ -15,16 +16,25 @@ import numpy as np
 import torch
 
 from neuralcodes.artifacts import atomic_save_npy, atomic_write_json, check_provenance, provenance
-from neuralcodes.codes import extract_codes, l2_normalize
-from neuralcodes.config import RunConfig
-from neuralcodes.metrics import retrieval_scores
+from neuralcodes.artifacts import read_json
+from neuralcodes.codes import l2_normalize
+from neuralcodes.config import RetrievalConfig, RunConfig
+from neuralcodes.device import pick_device
+from neuralcodes.errors import ConfigError
 from neuralcodes.model import create_model, load_model
 from neuralcodes.pipeline.prepare import RunData, open_run_data
 from neuralcodes.pipeline.rundir import RunDir, load_config, update_metrics
 from neuralcodes.postprocess.pca import apply_pca, fit_pca
 from neuralcodes.progress import Progress, ensure
-from neuralcodes.stats import bootstrap_ci
-from neuralcodes.device import pick_device
+from neuralcodes.research.codesets import CodeSpec, extract_specs, parse_specs
+from neuralcodes.research.scoring import pairwise, score_codes
+
+FIT_SPLITS = ("test", "val", "train", "database")
+
+
+def code_specs(cfg: RetrievalConfig) -> list[CodeSpec]:
+    """The trained network's code sets: the layers, then the pooled conv codes."""
+    return parse_specs([*cfg.layers, *cfg.pooled])
 
 
 def codes_step(run_dir: str | Path, *, data: RunData | None = None,
@@ -32,19 +42,23 @@ def codes_step(run_dir: str | Path, *, data: RunData | None = None,
     """Extract and save every code set that the retrieval step scores."""
     run = RunDir(Path(run_dir))
     cfg = load_config(run)
+    if cfg.retrieval.pca_fit_on not in FIT_SPLITS:
+        raise ConfigError(f"pca_fit_on={cfg.retrieval.pca_fit_on!r}; choose one of {FIT_SPLITS}")
     data = data or open_run_data(run, progress=progress)
     loaded = load_model(run.require(run.model, "train"))
     ood = data.cache.images[data.split.ood]  # (N_ood, H, W, 3) uint8
-    fit_split = getattr(data.split, cfg.retrieval.pca_fit_on)  # never the OOD database
-    fit = data.cache.images[fit_split[: cfg.retrieval.pca_fit_samples]]
-    layers = list(cfg.retrieval.layers)
-    sets = {f"ood_{k}": v for k, v in _codes(loaded.model, ood, layers, cfg, progress).items()}
-    sets |= {f"test_{k}": v for k, v in _codes(loaded.model, fit, layers, cfg, progress).items()}
+    specs = code_specs(cfg.retrieval)
+    sets = {f"ood_{k}": v for k, v in _codes(loaded.model, ood, specs, cfg, progress).items()}
+    if cfg.retrieval.pca_fit_on != "database":  # "database": PCA is fitted on the ood_ codes
+        fit_split = getattr(data.split, cfg.retrieval.pca_fit_on)  # never the OOD database
+        fit = data.cache.images[fit_split[: cfg.retrieval.pca_fit_samples]]
+        sets |= {f"test_{k}": v for k, v in _codes(loaded.model, fit, specs, cfg, progress).items()}
     if "pixels" in cfg.retrieval.baselines:
         sets["ood_pixels"] = l2_normalize(ood.reshape(len(ood), -1).astype(np.float32) / 255.0)
     if "untrained" in cfg.retrieval.baselines:
         torch.manual_seed(cfg.train.seed)  # the very initialisation the training started from
-        untrained = _codes(create_model(cfg.model), ood, layers, cfg, progress)
+        plain = [s for s in specs if s.pool is None]
+        untrained = _codes(create_model(cfg.model), ood, plain, cfg, progress)
         sets |= {f"ood_untrained_{k}": v for k, v in untrained.items()}
     run.codes.mkdir(parents=True, exist_ok=True)
     for name, codes in sets.items():
@@ -52,23 +66,22 @@ def codes_step(run_dir: str | Path, *, data: RunData | None = None,
     labels = np.asarray(data.cache.labels)[data.split.ood]
     atomic_save_npy(run.codes / "labels.npy", labels.astype(np.int64))
     manifest = {**provenance("codes", model_hash=loaded.header["model_hash"]),
-                "sets": {n: list(c.shape) for n, c in sets.items()}, "normalised": True}
+                "sets": {n: list(c.shape) for n, c in sets.items()}, "normalised": True,
+                "pca_fit_on": cfg.retrieval.pca_fit_on}
     atomic_write_json(run.codes / "manifest.json", manifest)
     ensure(progress).log(f"codes: {', '.join(f'{n} {c.shape[1]}-d' for n, c in sets.items())}")
     return manifest
 
 
-def _codes(model: torch.nn.Module, images: np.ndarray, layers: list[str], cfg: RunConfig,
+def _codes(model: torch.nn.Module, images: np.ndarray, specs: list[CodeSpec], cfg: RunConfig,
            progress: Progress | None) -> dict[str, np.ndarray]:
-    return extract_codes(model, images, layers, batch_size=cfg.retrieval.batch_size,
+    return extract_specs(model, images, specs, batch_size=cfg.retrieval.batch_size,
                          device=pick_device(cfg.train.device), precision=cfg.train.precision,
                          progress=progress)
 
 
 def load_code_sets(run: RunDir) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The saved code sets (``ood_*`` and ``test_*``) and OOD labels, checked against model.pt."""
-    from neuralcodes.artifacts import read_json
-
     manifest = read_json(run.require(run.codes / "manifest.json", "codes"))
     loaded = load_model(run.require(run.model, "train"))
     check_provenance(manifest, {"model_hash": loaded.header["model_hash"]},
@@ -78,40 +91,74 @@ def load_code_sets(run: RunDir) -> tuple[dict[str, np.ndarray], np.ndarray]:
 
 
 def retrieval_step(run_dir: str | Path, *, progress: Progress | None = None) -> dict[str, Any]:
-    """mAP (with a 95 % bootstrap interval) and precision@k of every code set, and the PCA curve."""
+    """mAP (95 % bootstrap interval), P@k, R@k and per-class AP of every code set (with query
+    expansion too if asked), paired comparisons between code sets, and the PCA curves."""
     run = RunDir(Path(run_dir))
     cfg = load_config(run).retrieval
     sets, labels = load_code_sets(run)
-    results = {}
+    results, aps = {}, {}
+    trained = {s.name for s in code_specs(cfg)}
     for name in (n for n in sets if n.startswith("ood_")):
-        key = name[4:].replace("_", " ")  # "L6", "pixels", "untrained L6"
-        results[key] = score(np.asarray(sets[name]), labels, cfg.precision_at, cfg.bootstrap)
-        ensure(progress).log(f"{key:>14}: mAP {results[key]['map']:.4f}")
-    curves = {layer: pca_curve(np.asarray(sets[f"test_{layer}"]), np.asarray(sets[f"ood_{layer}"]),
-                               labels, cfg.pca_dims) for layer in cfg.layers}
-    fit_on = f"{len(sets[f'test_{cfg.layers[0]}'])} held-out in-domain test images"
-    update_metrics(run, retrieval=results, pca=curves, pca_fit_on=fit_on)
+        key = name[4:].replace("_", " ")  # "L6", "conv5-spoc", "pixels", "untrained L6"
+        for qe in (0, cfg.qe) if cfg.qe and key in trained else (0,):
+            label = f"{key} +QE{qe}" if qe else key
+            scored = _score(np.asarray(sets[name]), labels, cfg, qe)
+            results[label], aps[label] = scored.summary, scored.ap
+            ensure(progress).log(f"{label:>14}: mAP {results[label]['map']:.4f}")
+    comparisons = pairwise(aps, cfg.compare, n_resamples=cfg.bootstrap)
+    curves, fit = pca_curves(sets, labels, cfg)
+    update_metrics(run, retrieval=results, comparisons=comparisons, pca=curves,
+                   pca_fit_on=fit["text"], pca_fit=fit, ood_classes=_ood_classes(run, labels))
     return results
+
+
+def _score(codes: np.ndarray, labels: np.ndarray, cfg: RetrievalConfig, qe: int) -> Any:
+    return score_codes(codes, labels, precision_at=cfg.precision_at, recall_at=cfg.recall_at,
+                       estimator=cfg.estimator, qe=qe, qe_alpha=cfg.qe_alpha,
+                       n_bootstrap=cfg.bootstrap)
 
 
 def score(codes: np.ndarray, labels: np.ndarray, precision_at: tuple[int, ...],
           n_bootstrap: int) -> dict[str, Any]:
-    s = retrieval_scores(codes, labels, precision_at=precision_at)
-    out: dict[str, Any] = {"map": float(s.map), "dims": int(codes.shape[1]),
-                           "n_queries": int(len(labels)),
-                           "precision_at": {str(k): float(v) for k, v in s.precision_at.items()}}
-    if n_bootstrap:
-        low, high = bootstrap_ci(s.ap, n_resamples=n_bootstrap, seed=0)
-        out["ci95"] = [float(low), float(high)]
-    return out
+    """The summary of ``score_codes`` (kept for callers of the first version of this step)."""
+    return score_codes(codes, labels, precision_at=precision_at, n_bootstrap=n_bootstrap).summary
+
+
+def pca_curves(sets: dict[str, np.ndarray], labels: np.ndarray,
+               cfg: RetrievalConfig) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+    """The PCA curve of every trained code set, and what PCA was fitted on."""
+    on_db = cfg.pca_fit_on == "database"
+    curves: dict[str, dict[str, float]] = {}
+    n_fit = 0
+    for spec in code_specs(cfg):
+        database = np.asarray(sets[f"ood_{spec.name}"])
+        fit = database if on_db else np.asarray(sets[f"test_{spec.name}"])
+        n_fit = len(fit)
+        curves[spec.name] = pca_curve(fit, database, labels, cfg.pca_dims,
+                                      whiten=cfg.pca_whiten, estimator=cfg.estimator)
+    split = "the retrieval database itself (pca_fit_on='database')" if on_db else (
+        f"held-out in-domain {cfg.pca_fit_on} images")
+    text = f"{n_fit} images of {split}" + (", whitened" if cfg.pca_whiten else "")
+    return curves, {"split": cfg.pca_fit_on, "n": n_fit, "whiten": cfg.pca_whiten,
+                    "on_database": on_db, "text": text}
 
 
 def pca_curve(fit: np.ndarray, database: np.ndarray, labels: np.ndarray,
-              dims: tuple[int, ...]) -> dict[str, float]:
-    """mAP of PCA-compressed codes for each possible size (fitted on ``fit``, never the database)."""
-    limit = min(fit.shape[0], fit.shape[1])
+              dims: tuple[int, ...], *, whiten: bool = False,
+              estimator: str = "spec") -> dict[str, float]:
+    """mAP of PCA-compressed codes for each possible size (fitted on ``fit``); sizes above
+    min(N_fit - 1, D) are left out (PCA cannot have them)."""
+    limit = min(fit.shape[0] - 1, fit.shape[1])  # centring costs one degree of freedom
     curve = {}
     for d in (d for d in dims if d <= limit):
-        pca = fit_pca(fit, d)
-        curve[str(d)] = float(retrieval_scores(apply_pca(pca, database), labels).map)
+        pca = fit_pca(fit, d, whiten=whiten)
+        codes = apply_pca(pca, database)  # (N, d) L2-normalised
+        curve[str(d)] = float(score_codes(codes, labels, precision_at=(), recall_at=(),
+                                          estimator=estimator, n_bootstrap=0).summary["map"])
     return curve
+
+
+def _ood_classes(run: RunDir, labels: np.ndarray) -> dict[str, str]:
+    """OOD label -> class name (from split.json), for the per-class table of the report."""
+    names = read_json(run.split).get("class_names", []) if run.split.exists() else []
+    return {str(c): (names[c] if c < len(names) else str(c)) for c in np.unique(labels).tolist()}

@@ -1,0 +1,13 @@
+"""The paper's findings as features: sweeps, retraining, comparisons, pooled codes, own folders.
+
+Each module is one concept; the CLI (``neuralcodes.cli.research``) is a thin layer over them:
+
+* ``scoring``: one code set -> mAP with its bootstrap interval, P@k, R@k, per-class AP (+ QE).
+* ``codesets``: code specs ("L6", "conv5:spoc") and their extraction.
+* ``folders``: a labelled image folder (one subfolder per class).
+* ``sweep``: layer x pooling x dimensions x whitening x query expansion on a run.
+* ``finetune``: retraining a run's model on another labelled folder.
+* ``compare``: two models' codes on the same retrieval task, with a paired test.
+* ``folder_retrieval``: retrieval scores of any model (a run's, or AlexNet) on a labelled folder.
+* ``recipes``: the demo experiment once per training recipe, in one table.
+"""
