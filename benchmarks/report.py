@@ -36,6 +36,9 @@ def table(rows: Sequence[Row]) -> str:
             is_peer = any(o.bench == row.bench and o.peer == row.impl for o in rows)
             vs = "(peer)" if is_peer else "-"
         notes = [f"{k} {_fmt(v)}" for k, v in row.extra.items()]
+        if len(row.values) > 1:
+            lo, hi = min(row.values), max(row.values)
+            notes.insert(0, f"range {_fmt(lo)}-{_fmt(hi)}")
         if row.note:
             notes.append(row.note)
         lines.append(

@@ -1,13 +1,13 @@
 """Run every benchmark, alternating neuralcodes and its peer, print one table, update BENCHMARKS.md.
 
-    python benchmarks/run_all.py [--rounds 3] [--only train,extract,load,search,retrieval,index]
+    python benchmarks/run_all.py [--rounds 3] [--only train,extract,load,search,retrieval,...]
                                  [--no-write]
 
 Ours: ``bench_train`` (training step vs Keras), ``bench_extract`` (codes vs Keras), ``bench_load``
-(decode + cache vs the notebook's loader), ``bench_search`` (mAP and k-NN vs FAISS). Others':
-``bench_retrieval`` (mAP vs the notebook's scikit-learn way) and ``bench_index``, included when
-present: rows if the module has ``compare(rounds) -> list[Row]``, else its printed output. A peer
-that is not installed (TensorFlow, FAISS) leaves its benchmark out with a note, never the run.
+(decode + cache vs the notebook's loader), ``bench_search`` (mAP vs the notebook's scikit-learn
+way and FAISS, k-NN vs FAISS). Others': ``bench_retrieval``, ``bench_index`` and ``bench_scale``,
+included when present: rows if the module has ``compare(rounds) -> list[Row]``, else its printed
+output. A peer that is not installed (TensorFlow, FAISS) leaves its benchmark out with a note.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from benchmarks.common import REPO, Row, machine, stderr_log  # noqa: E402
 from benchmarks.report import table, write_benchmarks_md  # noqa: E402
 
 OURS = ("train", "extract", "load", "search")
-OTHERS = ("retrieval", "index")
+OTHERS = ("retrieval", "index", "scale")
 NEEDS = {"train": "tensorflow", "extract": "tensorflow", "search": "faiss"}
 
 

@@ -60,7 +60,8 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def atomic_write_json(path: str | Path, obj: Any) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
+    text = json.dumps(obj, indent=2, sort_keys=False, default=_json_default)
+    atomic_write_text(path, text + "\n")
 
 
 def atomic_save_npy(path: str | Path, array: np.ndarray) -> None:
@@ -109,7 +110,7 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def state_dict_hash(state_dict: Mapping[str, Any]) -> str:
-    """A hash of a model's weights, independent of how they were serialised (first 16 hex digits)."""
+    """A hash of a model's weights, whatever their serialisation (first 16 hex digits)."""
     h = hashlib.sha256()
     for name in sorted(state_dict):
         t = state_dict[name].detach().cpu().contiguous()
@@ -122,7 +123,7 @@ def state_dict_hash(state_dict: Mapping[str, Any]) -> str:
 
 
 def provenance(kind: str, **fields: Any) -> dict[str, Any]:
-    """The header stored in every artifact: what it is, which version wrote it, and what produced it."""
+    """The header stored in every artifact: what it is, which version wrote it, what made it."""
     return {"artifact": kind, "neuralcodes_version": __version__, **fields}
 
 

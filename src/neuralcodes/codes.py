@@ -40,7 +40,7 @@ def extract_codes(
     precision: str = "fp32",
     normalize: bool = True,
     pool: Pool | None = None,
-    channels_last: bool = True,
+    channels_last: bool = False,
     out_dir: str | Path | None = None,
     progress: Progress | None = None,
 ) -> dict[str, np.ndarray]:
@@ -49,8 +49,10 @@ def extract_codes(
     Convolutional maps (B, C, h, w) are flattened to C*h*w, or reduced by ``pool`` (e.g. SPoC
     sum-pooling) when given. ``normalize`` L2-normalises each row. With ``out_dir`` each layer is
     written to ``out_dir/<layer>.npy`` (memory-mapped, renamed into place when complete).
-    ``device=None`` runs where the model is. Inputs go in channels-last (``channels_last``), the
-    faster layout for convolutions; ``precision="bf16"`` (or "auto") runs under bf16 autocast.
+    ``device=None`` runs where the model is. ``channels_last`` feeds channels-last tensors
+    (faster convolutions, but codes then depend on the batch size in the last bits: off by
+    default, so that a query encoded alone matches its database row); ``precision="bf16"`` runs
+    under bf16 autocast.
     """
     if len(images) == 0:
         raise ValueError("no images to encode")

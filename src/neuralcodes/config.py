@@ -46,7 +46,7 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """The notebook's recipe by default: Adam 1e-4 AMSGrad, batch 100, early stopping, patience 0."""
+    """The notebook's recipe by default: Adam 1e-4 AMSGrad, batch 100, early stopping."""
 
     recipe: str = "notebook"
     epochs: int = 100
@@ -83,7 +83,7 @@ class RetrievalConfig:
     bootstrap: int = 1000  # resamples for the 95 % confidence interval of mAP (0: off)
     recall_at: tuple[int, ...] = (10, 100)
     estimator: str = "spec"  # AP estimator: "spec" (SPEC.md) or "trapezoid" (Oxford/Holidays code)
-    pooled: tuple[str, ...] = ()  # pooled conv codes "layer:pooling", e.g. "conv5:spoc" -> conv5-spoc
+    pooled: tuple[str, ...] = ()  # pooled conv codes "layer:pooling": "conv5:spoc" -> conv5-spoc
     qe: int = 0  # query expansion with the top qe results (0: off); scored besides the plain codes
     qe_alpha: float = 0.0  # 0: average QE; > 0: alpha-QE weights
     compare: tuple[str, ...] = ("L7:L6", "L6:L5", "L7:pixels")  # paired comparisons "a:b"
@@ -135,7 +135,7 @@ def _coerce(hint: Any, value: Any) -> Any:
 
 
 def replace(cfg: T, **changes: Any) -> T:
-    """``dataclasses.replace`` that also accepts dotted keys: ``replace(run, **{"train.lr": 1e-3})``."""
+    """``dataclasses.replace`` with dotted keys too: ``replace(run, **{"train.lr": 1e-3})``."""
     nested: dict[str, dict[str, Any]] = {}
     flat: dict[str, Any] = {}
     for key, value in changes.items():

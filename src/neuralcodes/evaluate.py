@@ -40,14 +40,15 @@ def evaluate(
     batch_size: int = 500,
     device: str | torch.device | None = None,
     precision: str = "fp32",
-    channels_last: bool = True,
+    channels_last: bool = False,
     progress: Progress | None = None,
 ) -> dict[str, float]:
     """``{"loss", "accuracy", "top5"}`` of ``model`` on (N, H, W, 3) ``uint8`` ``images``.
 
     Runs in eval mode (dropout off) under ``torch.inference_mode``; ``device=None`` uses the
-    device the model is on. The model's train/eval mode is restored afterwards. Inputs go in
-    channels-last (``channels_last``), the faster layout for convolutions on CPUs and GPUs.
+    device the model is on. The model's train/eval mode is restored afterwards.
+    ``channels_last`` feeds the network channels-last tensors (faster convolutions; results then
+    depend on the batch size in the last bits).
     """
     if len(images) != len(labels) or len(images) == 0:
         raise ValueError(f"need as many labels as images (> 0), got {len(labels)}, {len(images)}")

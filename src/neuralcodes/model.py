@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from neuralcodes.alexnet import INPUT_SIZE as ALEXNET_INPUT
+from neuralcodes.alexnet import AlexNetCodes
 from neuralcodes.artifacts import atomic_torch_save, provenance, state_dict_hash
 from neuralcodes.config import ModelConfig, from_dict, to_dict
 from neuralcodes.errors import ArtifactMismatchError, ConfigError, DataError
@@ -217,6 +219,35 @@ def keras_init(model: nn.Module) -> None:
 @register_model("notebook")
 def _build_notebook(cfg: ModelConfig) -> nn.Module:
     return NotebookNet(cfg)
+
+
+class AlexNet(AlexNetCodes):
+    """The paper's network (``neuralcodes.alexnet``, torchvision's state-dict layout) built from a
+    ``ModelConfig`` (``name="alexnet"``), with the whole feature contract (``code_dims``)."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__(num_classes=cfg.num_classes, dropout=cfg.dropout)
+        self.config = cfg
+        self._dims: dict[str, int] = {}
+
+    def code_dims(self, layer: str) -> int:
+        """The length of ``layer``'s flattened code, from one forward pass of a blank image."""
+        check_layers([layer], self.layer_names)
+        if not self._dims:
+            device = self.get_buffer("mean").device
+            x = torch.zeros(1, 3, ALEXNET_INPUT, ALEXNET_INPUT, device=device)
+            was_training = self.training
+            self.eval()
+            with torch.inference_mode():
+                acts = self.forward_codes(x, list(self.layer_names))
+            self.train(was_training)
+            self._dims = {k: math.prod(v.shape[1:]) for k, v in acts.items()}
+        return self._dims[layer]
+
+
+@register_model("alexnet")
+def _build_alexnet(cfg: ModelConfig) -> nn.Module:
+    return AlexNet(cfg)
 
 
 def model_hash(model: nn.Module) -> str:

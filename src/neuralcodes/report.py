@@ -64,9 +64,9 @@ def comparison_table(comparisons: Sequence[Mapping[str, Any]]) -> Block:
 def per_class_table(retrieval: Mapping[str, Mapping[str, Any]],
                     class_names: Mapping[str, str]) -> Block:
     """Mean AP of each out-of-domain class's queries, one column per code set (the untrained
-    network's columns left out, to keep the table readable)."""
+    network's and the query-expansion columns left out, to keep the table readable)."""
     names = [n for n, m in retrieval.items()
-             if "per_class_ap" in m and not n.startswith("untrained")]
+             if "per_class_ap" in m and not n.startswith("untrained") and "+QE" not in n]
     classes = sorted({c for n in names for c in retrieval[n]["per_class_ap"]}, key=int)
     rows = tuple(
         (class_names.get(c, c).split(",")[0],
@@ -110,7 +110,8 @@ def _retrieval_text(retrieval: Mapping[str, Mapping[str, Any]]) -> str:
             "before training; `+QE` rows use query expansion.")
 
 
-def report_blocks(metrics: Mapping[str, Any], figures: Mapping[str, str], title: str) -> list[Block]:
+def report_blocks(metrics: Mapping[str, Any], figures: Mapping[str, str],
+                  title: str) -> list[Block]:
     """The report's content, in order; ``figures`` maps a figure name to its path in the run."""
     blocks = [Block("h", title), Block("p", _summary(metrics))]
     if "evaluation" in metrics:

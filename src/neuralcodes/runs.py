@@ -1,4 +1,4 @@
-"""Locating run folders: the default output folder and "the newest run" used when no flag names one."""
+"""Locating run folders: the default output folder, and "the newest run" when no flag names one."""
 
 from __future__ import annotations
 

@@ -49,6 +49,7 @@ def test_index_ray_command_builds_an_index(
     tmp_path: Path, run_dir: Path, photo_maker: Callable[..., Path],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    pytest.importorskip("ray")
     photos = photo_maker(tmp_path / "photos", 12, bad=0)
     rc = main(["index-ray", str(photos), "--out", str(tmp_path / "idx"), "--model", str(run_dir),
                "--device", "cpu", "--workers", "2", "--shard-size", "5", "-q"])

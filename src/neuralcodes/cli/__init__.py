@@ -1,8 +1,8 @@
 """The command line: a thin map from subcommand to one library function.
 
 Each command group lives in its own module with a ``register(subparsers)`` function that adds its
-parsers and sets ``func`` to a handler ``(args) -> int``. Library errors (``NeuralCodesError``) become
-one-line messages and exit status 2; nothing else is caught.
+parsers and sets ``func`` to a handler ``(args) -> int``. Library errors (``NeuralCodesError``)
+become one-line messages and exit status 2; nothing else is caught.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`neuralcodes run | demo | download | prepare | train | evaluate | codes | retrieval | figures | report`."""
+"""The experiment's commands: run, demo, download, and one per step of a run folder."""
 
 from __future__ import annotations
 

@@ -24,6 +24,9 @@ def register(subparsers: Any) -> None:
     build.add_argument("--backend", choices=("exact", "ivfpq", "hnsw"), default="exact",
                        help="exact search, or an approximate FAISS index (default: exact)")
     _job_options(build)
+    from neuralcodes.cli.scale import add_ray_options
+
+    add_ray_options(build)
     build.set_defaults(func=_build)
 
     update = actions.add_parser("update", help="pick up new, changed and deleted files")
@@ -59,6 +62,11 @@ def _job_options(p: argparse.ArgumentParser) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
+    if getattr(args, "ray", None) is not None:
+        from neuralcodes.cli.scale import run_ray_build
+
+        _summary(run_ray_build(args))
+        return 0
     from neuralcodes.index import build_index
 
     info = build_index(args.photos_dir, args.out, run_dir=args.model, layer=args.layer,

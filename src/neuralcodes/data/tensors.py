@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -129,7 +129,9 @@ class BatchFeeder:
             self._x_dev = _from_numpy(np.asarray(images)).to(device)  # (N, H, W, 3) uint8
             self._y_dev = torch.from_numpy(self.labels).to(device)  # (N,)
 
-    def epoch(self, batches: Sequence[np.ndarray]) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def epoch(
+        self, batches: Sequence[np.ndarray]
+    ) -> Generator[tuple[torch.Tensor, torch.Tensor], None, None]:
         """The batches of row indices ``batches`` (each sorted, for locality), in order."""
         if self.on_device:
             yield from self._device_batches(batches)

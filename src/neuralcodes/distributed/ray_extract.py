@@ -1,10 +1,11 @@
 """Neural codes of a file list on a pool of Ray workers (Ray Data), written as code shards.
 
 The Ray Data pipeline: one row per pending shard (its number and file list) ->
-``map_batches(ShardWorker, concurrency=workers)``: each worker process holds one copy of the
-network (on its GPU when ``num_gpus_per_worker`` > 0), reads and decodes the shard's files with a
-few threads (Pillow releases the GIL), encodes them in batches, and writes the shard atomically
-to the shard folder -> the driver receives only (shard, rows, bad files) and reports progress.
+``map_batches(ShardWorker)`` on an actor pool of ``workers``: each worker process holds one copy
+of the network (on its GPU when ``num_gpus_per_worker`` > 0), reads and decodes the shard's
+files with a few threads (Pillow releases the GIL), encodes them in batches, and writes the shard
+atomically to the shard folder -> the driver receives only (shard, rows, bad files) and reports
+progress.
 
 Faults: a shard whose worker raises is retried (``DataContext.retried_map_errors``, up to
 ``MAX_RETRIES`` times); a worker process that dies is restarted and its shard re-run (Ray Data's
@@ -167,8 +168,9 @@ def _run_pipeline(
         items = [{"shard": k, "files": json.dumps(plan.shard_files(k))} for k in todo]
         ds = ray.data.from_items(items, override_num_blocks=len(items))
         remote: dict[str, Any] = {"num_gpus": gpus} if gpus > 0 else {}
+        pool = ray.data.ActorPoolStrategy(size=max(1, min(workers, len(todo))))
         ds = ds.map_batches(worker_class, fn_constructor_kwargs=kwargs, batch_size=1,
-                            concurrency=max(1, min(workers, len(todo))), num_cpus=cpus, **remote)
+                            compute=pool, num_cpus=cpus, **remote)
         yield from ds.iter_rows()
     finally:
         (ctx.retried_map_errors, ctx.max_map_retries, ctx.enable_progress_bars,

@@ -149,7 +149,7 @@ def _ivfpq(faiss: Any, x: np.ndarray, seed: int) -> tuple[Any, dict[str, Any]]:
     rng = np.random.default_rng(seed)
     train = x[rng.choice(n, min(n, max(64 * nlist, 10_000), 50_000), replace=False)]
     index.train(train)
-    index.nprobe = min(nlist, max(8, nlist // 16))
+    index.nprobe = min(nlist, max(16, nlist // 8))
     params = {"nlist": nlist, "m": m, "nbits": nbits, "nprobe": index.nprobe,
               "rerank": IVF_RERANK, "trained_on": len(train)}
     return index, params

@@ -15,8 +15,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from neuralcodes.artifacts import atomic_save_npy, atomic_write_json, check_provenance, provenance
-from neuralcodes.artifacts import read_json
+from neuralcodes.artifacts import (
+    atomic_save_npy,
+    atomic_write_json,
+    check_provenance,
+    provenance,
+    read_json,
+)
 from neuralcodes.codes import l2_normalize
 from neuralcodes.config import RetrievalConfig, RunConfig
 from neuralcodes.device import pick_device
@@ -136,9 +141,9 @@ def pca_curves(sets: dict[str, np.ndarray], labels: np.ndarray,
         n_fit = len(fit)
         curves[spec.name] = pca_curve(fit, database, labels, cfg.pca_dims,
                                       whiten=cfg.pca_whiten, estimator=cfg.estimator)
-    split = "the retrieval database itself (pca_fit_on='database')" if on_db else (
+    split = "images of the retrieval database itself (pca_fit_on='database')" if on_db else (
         f"held-out in-domain {cfg.pca_fit_on} images")
-    text = f"{n_fit} images of {split}" + (", whitened" if cfg.pca_whiten else "")
+    text = f"{n_fit} {split}" + (", whitened" if cfg.pca_whiten else "")
     return curves, {"split": cfg.pca_fit_on, "n": n_fit, "whiten": cfg.pca_whiten,
                     "on_database": on_db, "text": text}
 

@@ -52,7 +52,8 @@ def parse_specs(texts: Sequence[str]) -> list[CodeSpec]:
     return list(out.values())
 
 
-def check_poolable(model: nn.Module, specs: Sequence[CodeSpec], image_shape: tuple[int, ...]) -> None:
+def check_poolable(model: nn.Module, specs: Sequence[CodeSpec],
+                   image_shape: tuple[int, ...]) -> None:
     """Refuse unknown layers and poolings of maps that are not (B, C, H, W), before any work."""
     pooled = [s for s in specs if s.pool is not None]
     layers = list(dict.fromkeys(s.layer for s in specs))

@@ -1,0 +1,79 @@
+"""Code sets of a run for research tools, extracted once and cached in the run's codes/ folder.
+
+The codes step's sets (codes/manifest.json) are used as they are; any other spec (another layer,
+a pooled conv map) is extracted once from the run's out-of-domain images and PCA-fit images and
+saved as ``codes/ood_<name>.npy`` and ``codes/test_<name>.npy``, listed in ``codes/extra.json``
+with the hash of the model they came from (a changed model.pt makes them stale: re-extracted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from neuralcodes.artifacts import atomic_save_npy, atomic_write_json, provenance, read_json
+from neuralcodes.device import pick_device
+from neuralcodes.model import load_model
+from neuralcodes.pipeline.prepare import open_run_data
+from neuralcodes.pipeline.retrieval_steps import load_code_sets
+from neuralcodes.pipeline.rundir import RunDir, load_config
+from neuralcodes.progress import Progress, ensure
+from neuralcodes.research.codesets import CodeSpec, extract_specs
+
+EXTRA = "extra.json"
+
+
+@dataclass(frozen=True, eq=False)
+class RunCodes:
+    """Each spec's out-of-domain codes (N, D), its PCA-fit codes (M, D) and the labels (N,)."""
+
+    ood: dict[str, np.ndarray]
+    fit: dict[str, np.ndarray]
+    labels: np.ndarray
+    fit_on: str  # "test", "val", "train" or "database"
+
+
+def run_codes(run_dir: str | Path, specs: Sequence[CodeSpec], *,
+              progress: Progress | None = None) -> RunCodes:
+    """The codes of ``specs`` on a run's OOD images, from codes/ or extracted (and cached)."""
+    run = RunDir(Path(run_dir))
+    cfg = load_config(run).retrieval
+    sets, labels = load_code_sets(run)
+    model_hash = load_model(run.model).header["model_hash"]
+    extra_path = run.codes / EXTRA
+    extra = read_json(extra_path) if extra_path.exists() else {}
+    cached = set(extra.get("sets", [])) if extra.get("model_hash") == model_hash else set()
+    missing = [s for s in specs if f"ood_{s.name}" not in sets and s.name not in cached]
+    if missing:
+        _extract(run, missing, cfg.pca_fit_on, cfg.pca_fit_samples, progress)
+        cached |= {s.name for s in missing}
+        atomic_write_json(extra_path, {**provenance("codes-extra", model_hash=model_hash),
+                                       "sets": sorted(cached)})
+    on_db = cfg.pca_fit_on == "database"
+    ood, fit = {}, {}
+    for s in specs:
+        ood[s.name] = np.asarray(np.load(run.codes / f"ood_{s.name}.npy", mmap_mode="r"))
+        fit[s.name] = ood[s.name] if on_db else np.asarray(
+            np.load(run.codes / f"test_{s.name}.npy", mmap_mode="r"))
+    return RunCodes(ood, fit, labels, cfg.pca_fit_on)
+
+
+def _extract(run: RunDir, specs: list[CodeSpec], fit_on: str, fit_samples: int,
+             progress: Progress | None) -> None:
+    cfg = load_config(run)
+    data = open_run_data(run, progress=progress)
+    model = load_model(run.model).model
+    parts = {"ood": data.split.ood}
+    if fit_on != "database":
+        parts["test"] = getattr(data.split, fit_on)[:fit_samples]
+    for prefix, idx in parts.items():
+        codes = extract_specs(model, data.cache.images[idx], specs,
+                              batch_size=cfg.retrieval.batch_size,
+                              device=pick_device(cfg.train.device),
+                              precision=cfg.train.precision, progress=progress)
+        for name, c in codes.items():
+            atomic_save_npy(run.codes / f"{prefix}_{name}.npy", c)
+    ensure(progress).log(f"cached codes of {', '.join(s.name for s in specs)} in {run.codes}")

@@ -1,0 +1,82 @@
+"""Retrieval scores of any network on one's own labelled folder: each image queries the rest.
+
+The paper's setting on one's own data: codes of chosen layers (or pooled conv maps) of a run's
+model or of ImageNet AlexNet, optionally PCA-compressed and whitened, optionally with query
+expansion, each scored with mAP and its 95 % bootstrap interval, precision@k and recall@k. PCA
+needs images to be fitted on: a second folder (``pca_fit_folder``) keeps the evaluation honest;
+without one, PCA is fitted on the evaluated images themselves and every such row says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neuralcodes.postprocess.pca import apply_pca, fit_pca
+from neuralcodes.progress import Progress, ensure
+from neuralcodes.research.codesets import extract_specs, parse_specs
+from neuralcodes.research.folders import read_labelled_folder
+from neuralcodes.research.networks import Network
+from neuralcodes.research.scoring import score_codes
+from neuralcodes.research.tables import ci_text
+
+
+def folder_retrieval(
+    folder: str | Path,
+    net: Network,
+    *,
+    codes: Sequence[str] = ("L5", "L6", "L7"),
+    pca: Sequence[int] = (),
+    whiten: bool = False,
+    pca_fit_folder: str | Path | None = None,
+    qe: int = 0,
+    qe_alpha: float = 0.0,
+    estimator: str = "spec",
+    n_bootstrap: int = 1000,
+    batch_size: int = 100,
+    progress: Progress | None = None,
+) -> list[dict[str, Any]]:
+    """One row per code set x (full, each PCA size) x (no QE, QE if asked)."""
+    data = read_labelled_folder(folder, net.image_size, progress=progress)
+    specs = parse_specs(codes)
+    found = extract_specs(net.model, data.images, specs, batch_size=batch_size, progress=progress)
+    fit_codes = found
+    if pca and pca_fit_folder is not None:
+        fit_images = read_labelled_folder(pca_fit_folder, net.image_size, progress=progress)
+        fit_codes = extract_specs(net.model, fit_images.images, specs, batch_size=batch_size,
+                                  progress=progress)
+    fit_on = "the evaluated images themselves" if pca_fit_folder is None else str(pca_fit_folder)
+    rows = []
+    for name, x in found.items():
+        variants: list[tuple[int | None, np.ndarray]] = [(None, x)]
+        limit = min(len(fit_codes[name]) - 1, x.shape[1])
+        variants += [(d, apply_pca(fit_pca(fit_codes[name], d, whiten=whiten), x))
+                     for d in pca if d <= limit]  # the PCA sizes this fit set allows
+        for d, compressed in variants:
+            for n in sorted({0, qe}):
+                s = score_codes(compressed, data.labels, estimator=estimator, qe=n,
+                                qe_alpha=qe_alpha, n_bootstrap=n_bootstrap).summary
+                rows.append({**s, "codes": name, "pca": d, "whiten": bool(d and whiten),
+                             "qe": n, "pca_fit_on": fit_on if d else None})
+        ensure(progress).log(f"{name}: mAP {rows[-1]['map']:.4f}")
+    return rows
+
+
+def folder_table(rows: Sequence[dict[str, Any]]) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """(header, rows) of the printed and written table."""
+    ps = sorted({int(k) for r in rows for k in r["precision_at"]})
+    rs = sorted({int(k) for r in rows for k in r["recall_at"]})
+    header = ("codes", "dims", "PCA", "QE", "mAP", "95 % CI", *(f"P@{k}" for k in ps),
+              *(f"R@{k}" for k in rs))
+    body = []
+    for r in rows:
+        pca = "no" if r["pca"] is None else ("whitened" if r["whiten"] else "yes")
+        ci = r.get("ci95", [float("nan")] * 2)
+        body.append((r["codes"], str(r["dims"]), pca, str(r["qe"]) if r["qe"] else "–",
+                     f"{r['map']:.4f}", ci_text(ci[0], ci[1]),
+                     *(f"{r['precision_at'].get(str(k), float('nan')):.3f}" for k in ps),
+                     *(f"{r['recall_at'].get(str(k), float('nan')):.3f}" for k in rs)))
+    return header, body

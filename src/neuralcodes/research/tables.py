@@ -1,0 +1,63 @@
+"""Research results as files: CSV, a Markdown table, and the mAP-against-bytes plot.
+
+Pure formatting: rows in, files out (atomically). The Markdown of each table is also returned,
+so that the CLI prints exactly what it wrote.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from neuralcodes.artifacts import atomic_write_text
+from neuralcodes.figures import plot_curves
+from neuralcodes.research.sweep import SweepRow
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_csv(path: str | Path, rows: Sequence[Mapping[str, Any]]) -> Path:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else [])
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, buf.getvalue())
+    return Path(path)
+
+
+def ci_text(low: float, high: float) -> str:
+    return f"[{low:.4f}, {high:.4f}]" if low == low else ""  # NaN: no interval asked for
+
+
+def sweep_markdown(rows: Sequence[SweepRow]) -> str:
+    """One line per setting, grouped by code set, shortest codes first."""
+    ordered = sorted(rows, key=lambda r: (r.codes, r.qe, r.whiten, r.dims))
+    body = [(r.codes, str(r.dims) if r.pca else f"{r.dims} (full)",
+             "yes" if r.whiten else "no", str(r.qe) if r.qe else "–", str(r.bytes_per_image),
+             f"{r.map:.4f}", ci_text(r.ci_low, r.ci_high)) for r in ordered]
+    return markdown_table(("codes", "dims", "whitened", "QE", "bytes / image", "mAP", "95 % CI"),
+                          body)
+
+
+def write_sweep(rows: Sequence[SweepRow], out_dir: str | Path,
+                title: str = "mAP against bytes per image") -> dict[str, Path]:
+    """``sweep.csv``, ``sweep.md`` and ``figures/sweep.png`` under ``out_dir``."""
+    out = Path(out_dir)
+    md = out / "sweep.md"
+    atomic_write_text(md, f"# Sweep\n\n{sweep_markdown(rows)}")
+    curves: dict[str, dict[int, float]] = {}
+    for r in rows:
+        if r.qe == min(x.qe for x in rows):  # the plot: without QE (the table has QE rows)
+            name = r.codes + (" whitened" if r.whiten else "")
+            curves.setdefault(name, {})[r.bytes_per_image] = r.map
+    png = plot_curves(curves, out / "figures" / "sweep.png", xlabel="bytes per image (float32)",
+                      title=title)
+    return {"csv": write_csv(out / "sweep.csv", [r.to_dict() for r in rows]), "md": md,
+            "png": png}

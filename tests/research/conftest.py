@@ -1,0 +1,51 @@
+"""Shared fixtures: a tiny finished run (the whole pipeline, 1 epoch, width 1/16) and tiny
+labelled folders of generated images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from neuralcodes.config import RunConfig, replace
+from neuralcodes.pipeline import run_experiment
+
+TINY = {"data.n_in_domain": 5, "model.width": 0.0625, "train.epochs": 1,
+        "train.batch_size": 20, "retrieval.bootstrap": 50, "retrieval.pca_dims": (4, 8),
+        "retrieval.pooled": ("conv5:spoc",), "retrieval.qe": 2, "retrieval.figure_queries": 2}
+
+
+def tiny_config(source: Path, **changes: object) -> RunConfig:
+    """The experiment on ``source`` at the smallest size that still exercises every step."""
+    cfg = replace(RunConfig(), **{**TINY, "data.source": str(source), **changes})
+    return replace(cfg, **{"model.num_classes": cfg.data.n_in_domain})
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tiny_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished run folder (read-only: copy it before changing it): 80 training images of 5
+    classes, 100 out-of-domain images of 5 classes."""
+    out = tmp_path_factory.mktemp("research") / "run"
+    run_experiment(out, tiny_config(tiny_dataset))
+    return out
+
+
+def write_labelled_folder(root: Path, n_classes: int = 3, per_class: int = 4,
+                          size: int = 40) -> Path:
+    """``root/class<c>/img<i>.png``: each class a colour, each image its own noise."""
+    rng = np.random.default_rng(0)
+    colours = rng.uniform(30, 220, (n_classes, 3))
+    for c in range(n_classes):
+        for i in range(per_class):
+            pixels = np.clip(colours[c] + rng.normal(0, 25, (size, size, 3)), 0, 255)
+            (root / f"class{c}").mkdir(parents=True, exist_ok=True)
+            Image.fromarray(pixels.astype(np.uint8)).save(root / f"class{c}" / f"img{i}.png")
+    return root
+
+
+@pytest.fixture(scope="session")
+def labelled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """3 classes x 4 PNG images of 40x40 (read-only)."""
+    return write_labelled_folder(tmp_path_factory.mktemp("labelled") / "photos")
