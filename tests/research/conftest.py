@@ -3,6 +3,7 @@ labelled folders of generated images."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,18 @@ def write_labelled_folder(root: Path, n_classes: int = 3, per_class: int = 4,
             (root / f"class{c}").mkdir(parents=True, exist_ok=True)
             Image.fromarray(pixels.astype(np.uint8)).save(root / f"class{c}" / f"img{i}.png")
     return root
+
+
+@pytest.fixture
+def make_labelled() -> Callable[..., Path]:
+    """``write_labelled_folder`` as a fixture, for tests that need a folder of their own."""
+    return write_labelled_folder
+
+
+@pytest.fixture
+def make_config() -> Callable[..., RunConfig]:
+    """``tiny_config`` as a fixture."""
+    return tiny_config
 
 
 @pytest.fixture(scope="session")

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.research.conftest import write_labelled_folder
 
 from neuralcodes.errors import DataError
 from neuralcodes.progress import Recorder
 from neuralcodes.research.folders import read_labelled_folder, split_folder
 
 
-def test_classes_in_sorted_order_and_bad_files_skipped(tmp_path: Path) -> None:
-    root = write_labelled_folder(tmp_path / "f", n_classes=2, per_class=3)
+def test_classes_in_sorted_order_and_bad_files_skipped(
+        tmp_path: Path, make_labelled: Callable[..., Path]) -> None:
+    root = make_labelled(tmp_path / "f", n_classes=2, per_class=3)
     (root / "class1" / "broken.jpg").write_bytes(b"not a jpeg")
     (root / ".hidden").mkdir()
     rec = Recorder()
@@ -26,11 +27,12 @@ def test_classes_in_sorted_order_and_bad_files_skipped(tmp_path: Path) -> None:
     assert any("broken.jpg" in m for m in rec.messages)
 
 
-def test_folders_without_a_task_are_refused(tmp_path: Path) -> None:
+def test_folders_without_a_task_are_refused(tmp_path: Path,
+                                            make_labelled: Callable[..., Path]) -> None:
     with pytest.raises(DataError, match="at least 2"):
-        read_labelled_folder(write_labelled_folder(tmp_path / "one", n_classes=1), 16)
+        read_labelled_folder(make_labelled(tmp_path / "one", n_classes=1), 16)
     with pytest.raises(DataError, match="single image"):
-        read_labelled_folder(write_labelled_folder(tmp_path / "single", per_class=1), 16)
+        read_labelled_folder(make_labelled(tmp_path / "single", per_class=1), 16)
     with pytest.raises(DataError, match="not a folder"):
         read_labelled_folder(tmp_path / "missing", 16)
 

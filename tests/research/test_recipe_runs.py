@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.research.conftest import tiny_config
 
 from neuralcodes.cli import main
+from neuralcodes.config import RunConfig
 from neuralcodes.research.recipes import recipe_config, recipes_table, run_recipes
 
 
 @pytest.mark.slow
 def test_two_recipes_table_and_reuse(tiny_dataset: Path, tmp_path: Path,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
-    base = tiny_config(tiny_dataset, **{"retrieval.qe": 0, "retrieval.pooled": ()})
+                                     make_config: Callable[..., RunConfig]) -> None:
+    base = make_config(tiny_dataset, **{"retrieval.qe": 0, "retrieval.pooled": ()})
     result = run_recipes(tmp_path, ["notebook", "wd"], base=base, n_bootstrap=50)
     assert recipe_config(base, "wd").train.weight_decay > 0
     rows = result["recipes"]
