@@ -25,25 +25,14 @@ from neuralcodes.distributed.ray_runtime import ray_session
 from neuralcodes.distributed.shards import DEFAULT_SHARD_SIZE, ShardPlan, concat_codes, iter_shards
 from neuralcodes.errors import DataError
 from neuralcodes.index.backends import check_backend
+from neuralcodes.index.builder import LoggedProgress
 from neuralcodes.index.commit import IndexInfo
 from neuralcodes.index.encoder import Encoder
 from neuralcodes.index.images import DEFAULT_MAX_PIXELS, scan_images
 from neuralcodes.index.pca_step import check_pca_dims, fit_index_pca, projector
 from neuralcodes.index.plan import rel_path
-from neuralcodes.index.store import ARTIFACT, FORMAT, Entry, append_log, writer_lock
+from neuralcodes.index.store import ARTIFACT, FORMAT, Entry, writer_lock
 from neuralcodes.progress import Progress, ensure
-
-
-class _Logged:
-    """A Progress that also appends every message to the index's progress.log."""
-
-    def __init__(self, inner: Progress, index_dir: Path) -> None:
-        self.inner, self.index_dir = inner, index_dir
-        self.track, self.update = inner.track, inner.update
-
-    def log(self, message: str) -> None:
-        append_log(self.index_dir, message)
-        self.inner.log(message)
 
 
 def build_index_ray(
@@ -80,7 +69,7 @@ def build_index_ray(
     encoder = Encoder.from_run(run_dir, layer=layer, device=device, batch_size=batch_size)
     shards = Path(shard_dir).resolve() if shard_dir is not None else out / "shards"
     with writer_lock(out):
-        logged = _Logged(ensure(progress), out)
+        logged = LoggedProgress(ensure(progress), out)
         plan = ShardPlan(tuple(rel_path(root, p) for p in scan_images(root, skip=(out, shards))),
                          shard_size)
         logged.log(f"build {out} from {root} on Ray: {len(plan.files)} files, {workers} workers, "

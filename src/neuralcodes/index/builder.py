@@ -30,7 +30,7 @@ from neuralcodes.index.store import ARTIFACT, FORMAT, MANIFEST, append_log, writ
 from neuralcodes.progress import Progress, ensure
 
 
-class _Logged:
+class LoggedProgress:
     """A Progress that also appends every message to the index's progress.log."""
 
     def __init__(self, inner: Progress, index_dir: Path) -> None:
@@ -70,11 +70,11 @@ def build_index(
     settings = {"photos_root": str(root), "run_dir": str(encoder.run_dir),
                 "layer": encoder.layer, "pca": pca, "backend": backend}
     with writer_lock(out):
-        return _build(out, settings, encoder, workers, _Logged(ensure(progress), out))
+        return _build(out, settings, encoder, workers, LoggedProgress(ensure(progress), out))
 
 
 def _build(out: Path, settings: dict[str, Any], encoder: Encoder, workers: int | None,
-           progress: _Logged) -> IndexInfo:
+           progress: LoggedProgress) -> IndexInfo:
     root = Path(settings["photos_root"])
     fp = encoder.fingerprint()
     progress.log(f"build {out} from {root}: model {fp['model_hash']} ({encoder.run_dir}), "
@@ -99,7 +99,7 @@ def _build(out: Path, settings: dict[str, Any], encoder: Encoder, workers: int |
 
 
 def _finish(state: State, plan: Plan, result: EncodeResult, project: Any, cache: CodeCache,
-            encoder: Encoder, progress: _Logged) -> IndexInfo:
+            encoder: Encoder, progress: LoggedProgress) -> IndexInfo:
     """Merge, commit, clear the checkpoint and report."""
     entries, vectors, counts = assemble(state, plan, result, project)
     gen, recall = commit(state.index_dir, state.manifest, entries, vectors, state.pca_blob,
@@ -145,14 +145,14 @@ def check_model(manifest: dict[str, Any], encoder: Encoder, index_dir: Path) -> 
 
 
 def _job(index_dir: str | Path, run_dir: str | Path | None, device: str, batch_size: int,
-         progress: Progress | None) -> tuple[State, Encoder, _Logged]:
+         progress: Progress | None) -> tuple[State, Encoder, LoggedProgress]:
     out = Path(index_dir).resolve()
     state, encoder = open_for_update(out, run_dir=run_dir, device=device, batch_size=batch_size)
-    return state, encoder, _Logged(ensure(progress), out)
+    return state, encoder, LoggedProgress(ensure(progress), out)
 
 
 def _run(state: State, encoder: Encoder, plan: Plan, workers: int | None,
-         progress: _Logged, skipped: list[tuple[str, str]] | None = None) -> IndexInfo:
+         progress: LoggedProgress, skipped: list[tuple[str, str]] | None = None) -> IndexInfo:
     """Encode what ``plan`` asks for and commit (nothing is written when nothing changed)."""
     fp = encoder.fingerprint()
     cache = CodeCache(state.index_dir, {"kind": "update", "fingerprint": fp})
@@ -190,7 +190,7 @@ def update_index(
             s = job["settings"]
             encoder = Encoder.from_run(run_dir or s["run_dir"], layer=s["layer"], device=device,
                                        batch_size=batch_size)
-            return _build(out, s, encoder, workers, _Logged(ensure(progress), out))
+            return _build(out, s, encoder, workers, LoggedProgress(ensure(progress), out))
         state, encoder, logged = _job(out, run_dir, device, batch_size, progress)
         excluded = set(state.manifest.get("excluded", []))
         plan = plan_update(state.root, state.entries, excluded, out)
