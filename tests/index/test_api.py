@@ -97,3 +97,18 @@ def test_search_refuses_a_bomb_before_decoding(index: Index) -> None:
     Image.new("L", (400, 400)).save(buf, format="PNG")
     with pytest.raises(DataError, match="decompression bomb"):
         index.search(buf.getvalue()[:80], max_pixels=10_000)
+
+
+
+def test_query_expansion_searches_again_with_the_expanded_query(index: Index) -> None:
+    """qe=n: a second search with the query averaged with its n first results."""
+    from neuralcodes.postprocess.query_expansion import expand_queries
+
+    q = np.asarray(index.vectors[:2], np.float32)  # (2, D)
+    _, rows = index.backend.search(q, 3)  # (2, 3) rows of the stored vectors
+    expanded = expand_queries(q, np.asarray(index.vectors), rows, n=3)
+    want = index.search_vectors(expanded, 5)
+    got = index.search_vectors(q, 5, qe=3)
+    np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
+    assert not np.array_equal(expanded, q)  # the expansion changed the queries

@@ -18,6 +18,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--grid", metavar="OUT_PNG", help="also draw the query and the results")
     parser.add_argument("--model", metavar="RUN_DIR", help="the run folder, if it has moved")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
+    parser.add_argument("--qe", type=int, default=0, metavar="N",
+                        help="query expansion with the N first results (default: off)")
+    parser.add_argument("--qe-alpha", type=float, default=0.0,
+                        help="alpha-QE weight exponent (default 0: average QE)")
     parser.set_defaults(func=_search)
 
 
@@ -25,7 +29,7 @@ def _search(args: argparse.Namespace) -> int:
     from neuralcodes.index import Index
 
     result = Index.open(args.index_dir, run_dir=args.model, device=args.device).search(
-        args.query, k=args.k)
+        args.query, k=args.k, qe=args.qe, qe_alpha=args.qe_alpha)
     if args.grid:
         from neuralcodes.index.grid import save_grid
 

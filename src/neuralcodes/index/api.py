@@ -128,17 +128,30 @@ class Index:
         """(Q, S, S, 3) uint8 images -> (Q, D) stored-form vectors (PCA applied if any)."""
         return self._project(self.encoder.encode(images))
 
-    def search_vectors(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(Q, D) vectors -> (distances (Q, k'), ids (Q, k')), k' = min(k, len(self))."""
+    def search_vectors(self, vectors: np.ndarray, k: int, *, qe: int = 0,
+                       qe_alpha: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """(Q, D) vectors -> (distances (Q, k'), ids (Q, k')), k' = min(k, len(self)).
+
+        ``qe`` > 0: average query expansion with the ``qe`` first results (alpha-QE with
+        ``qe_alpha`` > 0), then a second search with the expanded queries."""
         if k < 1:
             raise ConfigError(f"k must be at least 1, got {k}")
         if len(self) == 0:
             return np.zeros((len(vectors), 0), np.float32), np.zeros((len(vectors), 0), np.int64)
-        dist, rows = self.backend.search(np.asarray(vectors, np.float32), min(k, len(self)))
+        vectors = np.asarray(vectors, np.float32)  # (Q, D)
+        if qe > 0:
+            from neuralcodes.postprocess.query_expansion import expand_queries
+
+            n = min(qe, len(self))
+            _, first = self.backend.search(vectors, n)  # (Q, n) rows
+            vectors = expand_queries(vectors, np.asarray(self.vectors), first, n=n,
+                                     alpha=qe_alpha)
+        dist, rows = self.backend.search(vectors, min(k, len(self)))
         ids = np.where(rows >= 0, self._ids[np.maximum(rows, 0)], -1)
         return dist, ids
 
-    def search_many(self, queries: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    def search_many(self, queries: np.ndarray, k: int = 10, *, qe: int = 0,
+                    qe_alpha: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """Images (Q, S, S, 3) uint8, or codes (Q, D) (raw or compressed) -> (distances, ids)."""
         q = np.asarray(queries)
         if q.ndim == 4 and q.dtype == np.uint8:
@@ -151,13 +164,15 @@ class Index:
             raise ConfigError(f"queries must be uint8 images (Q, {self.image_size}, "
                               f"{self.image_size}, 3) or codes (Q, {self.dim}); got "
                               f"{q.dtype} {q.shape}")
-        return self.search_vectors(vectors, k)
+        return self.search_vectors(vectors, k, qe=qe, qe_alpha=qe_alpha)
 
-    def search(self, query: ImageLike, k: int = 10, *,
-               max_pixels: int = DEFAULT_MAX_PIXELS) -> SearchResult:
+    def search(self, query: ImageLike, k: int = 10, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+               qe: int = 0, qe_alpha: float = 0.0) -> SearchResult:
         """The ``k`` images most similar to ``query`` (path, PIL image, array or bytes); an
-        image of more than ``max_pixels`` pixels is refused (DataError) before it is decoded."""
-        dist, ids = self.search_many(self.load(query, max_pixels=max_pixels)[None], k)
+        image of more than ``max_pixels`` pixels is refused (DataError) before it is decoded.
+        ``qe``: query expansion with that many first results (see ``search_vectors``)."""
+        dist, ids = self.search_many(self.load(query, max_pixels=max_pixels)[None], k, qe=qe,
+                                     qe_alpha=qe_alpha)
         return self._result(dist[0], ids[0])
 
     def search_by_id(self, image_id: int, k: int = 10) -> SearchResult:
