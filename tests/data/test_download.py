@@ -179,3 +179,16 @@ def test_ensure_tiny_imagenet(server: Server, tiny_dataset: Path, tmp_path: Path
     assert recorded == hashlib.sha256(data).hexdigest()
     assert ensure_tiny_imagenet(tmp_path / "data", url=url) == folder
     assert len(server.ranges) == 1  # already there: nothing downloaded again
+
+
+def test_download_command(server: Server, tiny_dataset: Path, tmp_path: Path,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    from neuralcodes.cli import main
+
+    data = zip_folder(tiny_dataset, tmp_path / "src.zip", "tiny-imagenet-200/").read_bytes()
+    server.files["/t.zip"] = data
+    assert main(["download", "--url", server.url + "/t.zip", "--dir", str(tmp_path / "d")]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "d" / "tiny-imagenet-200")
+    assert main(["download", "--url", server.url + "/missing.zip", "--dir",
+                 str(tmp_path / "e")]) == 2
+    assert "404" in capsys.readouterr().err
