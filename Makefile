@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)  ## the whole experiment on the built-in synthetic dataset
-	$(BIN)/neuralcodes demo --out runs/demo
+	NEURALCODES_ALLOCATOR=tcmalloc $(BIN)/neuralcodes demo --out runs/demo
 
 test: $(STAMP)  ## the default test suite (not the slow or browser tests)
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
@@ -32,7 +32,8 @@ lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 
-bench: $(STAMP)  ## the benchmarks of BENCHMARKS.md
+bench: $(STAMP)  ## the benchmarks of BENCHMARKS.md (installs the bench extra: TensorFlow CPU...)
+	$(BIN)/python -m pip install -q -e ".[bench]"
 	$(BIN)/python benchmarks/run_all.py
 
 clean:

@@ -147,8 +147,19 @@ def machine() -> dict[str, str]:
     info["python"] = platform.python_version()
     info["torch"] = torch.__version__
     info["numpy"] = numpy.__version__
+    info["tensorflow (peer)"] = _version("tensorflow-cpu") or _version("tensorflow") or "absent"
+    info["faiss (peer)"] = _version("faiss-cpu") or "absent"
     info["tcmalloc"] = tcmalloc_path() or "not installed"
     return info
+
+
+def _version(dist: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def stderr_log(message: str) -> None:

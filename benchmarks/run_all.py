@@ -24,11 +24,12 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import REPO, Row, machine, stderr_log  # noqa: E402
+from benchmarks.common import REPO, WORK_DIR, Row, machine, stderr_log  # noqa: E402
 from benchmarks.report import table, write_benchmarks_md  # noqa: E402
 
 OURS = ("train", "extract", "load", "search")
 OTHERS = ("retrieval", "index", "scale")
+RESULTS = WORK_DIR / "bench-rows.json"
 NEEDS = {"train": "tensorflow", "extract": "tensorflow", "search": "faiss"}
 
 
@@ -71,6 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=3, help="alternations of each comparison")
     p.add_argument("--only", default=",".join(OURS + OTHERS), help="comma-separated benchmarks")
     p.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md")
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the last run's rows of the benchmarks not run now",
+    )
     args = p.parse_args(argv)
     chosen = [b.strip() for b in args.only.split(",") if b.strip()]
     info = machine()
@@ -97,13 +103,43 @@ def main(argv: list[str] | None = None) -> int:
             texts.append(f"- `{name}` failed: {type(e).__name__}: {str(e)[-500:]}")
     info["load average at end"] = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
     info["benchmark wall time"] = f"{time.perf_counter() - started:.0f} s"
+    if args.merge:
+        rows, texts = _merge(rows, texts)
+    save_rows(rows, texts)
     print(table(rows))
     for text in texts:
         print(text)
     if not args.no_write:
-        command = f"python benchmarks/run_all.py --rounds {args.rounds} --only {','.join(chosen)}"
+        command = "python benchmarks/run_all.py " + " ".join(
+            argv if argv is not None else sys.argv[1:]
+        )
         write_benchmarks_md(rows, info, command, extra="\n\n".join(texts))
     return 0
+
+
+def save_rows(rows: list[Row], texts: list[str]) -> None:
+    """Keep this run's rows as JSON (``$NEURALCODES_HOME/bench-rows.json``) for ``--merge``."""
+    from dataclasses import asdict
+
+    from neuralcodes.artifacts import atomic_write_json
+
+    atomic_write_json(RESULTS, {"rows": [asdict(r) for r in rows], "texts": texts})
+
+
+def _merge(rows: list[Row], texts: list[str]) -> tuple[list[Row], list[str]]:
+    """This run's rows, preceded by the last run's rows of the benchmarks not measured now."""
+    import json
+
+    if not RESULTS.exists():
+        return rows, texts
+    old = json.loads(RESULTS.read_text())
+    now = {r.bench for r in rows}
+    kept = [Row(**r) for r in old["rows"] if r["bench"] not in now]
+    note = (
+        f"- Merged: rows of {', '.join(sorted(now))} from this run; the others from the "
+        "previous run (each comparison alternates within its own run)."
+    )
+    return kept + rows, [*old["texts"], *texts, note]
 
 
 if __name__ == "__main__":

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from neuralcodes.device import autocast, grad_scaler, pick_device, resolve_precision
+from neuralcodes.device import (
+    autocast,
+    cpu_has_bf16,
+    grad_scaler,
+    pick_device,
+    resolve_precision,
+)
 from neuralcodes.errors import ConfigError
 
 
@@ -22,7 +28,7 @@ def test_pick_device() -> None:
 
 def test_resolve_precision_on_cpu() -> None:
     cpu = torch.device("cpu")
-    assert resolve_precision("auto", cpu) == "fp32"
+    assert resolve_precision("auto", cpu) == ("bf16" if cpu_has_bf16() else "fp32")
     assert resolve_precision("bf16", cpu) == "bf16"
     with pytest.raises(ConfigError, match="fp16.*CUDA"):
         resolve_precision("fp16", cpu)

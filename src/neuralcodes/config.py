@@ -64,6 +64,7 @@ class TrainConfig:
     precision: str = "fp32"  # fp32 | bf16 | fp16 | auto
     channels_last: bool = True
     num_threads: int = 0  # 0: leave PyTorch's default
+    compile: bool = False  # torch.compile the training step (worth it on a GPU)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from neuralcodes.errors import ConfigError
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("fp32", "bf16", "fp16", "auto")
-CPU_AUTO_BF16 = False  # "auto" picks bf16 on CPUs with native bf16 (see docs/performance.md)
+CPU_AUTO_BF16 = True  # "auto" picks bf16 on CPUs with native bf16 (see docs/performance.md)
 ALLOCATOR_ENV = "NEURALCODES_ALLOCATOR"  # "tcmalloc" or "jemalloc": re-exec with it preloaded
 # kind -> shared-library names, best first (Debian packages: libgoogle-perftools4, libjemalloc2)
 ALLOCATORS = {

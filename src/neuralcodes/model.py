@@ -87,15 +87,17 @@ class ConvBlock(nn.Module):
     def __init__(self, c_in: int, c_out: int, kernel: int, batchnorm: bool) -> None:
         super().__init__()
         before, after = (kernel - 1) // 2, kernel // 2  # TF puts the odd pixel bottom/right
-        self.pad = (before, after, before, after)
-        self.conv = nn.Conv2d(c_in, c_out, kernel, bias=not batchnorm)
+        # an odd kernel pads evenly inside the convolution; an even one needs an explicit pad
+        self.pad = None if before == after else (before, after, before, after)
+        self.conv = nn.Conv2d(c_in, c_out, kernel, padding=before if self.pad is None else 0,
+                              bias=not batchnorm)
         self.bn = nn.BatchNorm2d(c_out) if batchnorm else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv(F.pad(x, self.pad))  # (B, C_out, H, W)
+        x = self.conv(x if self.pad is None else F.pad(x, self.pad))  # (B, C_out, H, W)
         if self.bn is not None:
             x = self.bn(x)
-        return F.relu(x)
+        return F.relu(x, inplace=True)  # the fresh conv output is not needed again
 
 
 class NotebookNet(nn.Module):

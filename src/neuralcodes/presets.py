@@ -9,10 +9,10 @@ NOTEBOOK = RunConfig()
 
 # The demo: the whole pipeline on the built-in synthetic dataset, a few minutes on 2 CPU cores.
 DEMO = RunConfig(
-    data=DataConfig(source="synthetic", n_in_domain=30, synthetic_classes=40,
-                    synthetic_per_class=60),
+    data=DataConfig(source="synthetic", n_in_domain=40, synthetic_classes=50,
+                    synthetic_per_class=100),
     model=ModelConfig(width=0.25),
-    train=TrainConfig(epochs=12, patience=1),
+    train=TrainConfig(epochs=30, patience=2, precision="auto"),  # bf16 where the CPU has it
     retrieval=RetrievalConfig(pca_dims=(16, 32, 64, 128, 256), bootstrap=1000),
 )
 

@@ -38,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:  # a real command line: restart with tcmalloc/jemalloc if asked for
+        from neuralcodes.device import reexec_with_allocator
+
+        reexec_with_allocator(sys.argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

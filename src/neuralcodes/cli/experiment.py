@@ -28,6 +28,7 @@ CONFIG_FLAGS: dict[str, tuple[str, type, str]] = {
     "n_in_domain": ("data.n_in_domain", int, "classes 0..N-1 train the network, the rest are "
                     "out-of-domain (default 190)"),
     "width": ("model.width", float, "width multiplier of every layer (default 1.0)"),
+    "compile": ("train.compile", bool, "torch.compile the training step (worth it on a GPU)"),
 }
 
 
@@ -85,7 +86,11 @@ def _add_data_flags(p: argparse.ArgumentParser) -> None:
 
 def _add_config_flags(p: argparse.ArgumentParser) -> None:
     for flag, (_, kind, helptext) in CONFIG_FLAGS.items():
-        p.add_argument("--" + flag.replace("_", "-"), dest=flag, type=kind, help=helptext)
+        name = "--" + flag.replace("_", "-")
+        if kind is bool:
+            p.add_argument(name, dest=flag, action="store_const", const=True, help=helptext)
+        else:
+            p.add_argument(name, dest=flag, type=kind, help=helptext)
 
 
 def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) -> RunConfig:
