@@ -216,12 +216,19 @@ def _epoch(
 
 def _step(
     forward: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor,
-    state: _State, precision: str, device: torch.device,
+    state: _State, precision: str, device: torch.device, loss_scale: float | None = None,
 ) -> torch.Tensor:
-    """One optimisation step; returns the batch's (3,) metric sums (detached, on the device)."""
+    """One optimisation step; returns the batch's (3,) metric sums (detached, on the device).
+
+    The loss is the batch mean, or with ``loss_scale`` the batch sum times ``loss_scale`` (DDP:
+    world size / global batch, so that the gradient mean over ranks is the global batch's).
+    """
     with autocast(precision, device):
         logits = forward(x)  # (B, K)
-    loss = F.cross_entropy(logits.float(), y)
+    if loss_scale is None:
+        loss = F.cross_entropy(logits.float(), y)
+    else:
+        loss = F.cross_entropy(logits.float(), y, reduction="sum") * loss_scale
     state.optimizer.zero_grad(set_to_none=True)
     state.scaler.scale(loss).backward()
     state.scaler.step(state.optimizer)

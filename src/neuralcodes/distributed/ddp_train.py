@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
@@ -54,6 +53,7 @@ from neuralcodes.train import (
     _restore,
     _snapshot,
     _State,
+    _step,
 )
 
 
@@ -134,7 +134,7 @@ def _epoch(
             wait += time.perf_counter() - t0
             for drop in drops:
                 drop.set_rows(n, rows)
-            sums += _step(ddp, x, y, n, env.world_size, state, precision, device)
+            sums += _step(ddp, x, y, state, precision, device, loss_scale=env.world_size / n)
     train_time = time.perf_counter() - start
     dist.all_reduce(sums)  # (3,) sums over every rank's rows
     loss, acc, top5 = (_agreed(sums) / len(data.x_train)).tolist()
@@ -166,24 +166,6 @@ def _to_device(
     if cfg.augment:
         x, yb = random_crop_flip(x, state.augment_rng)[rows], yb[rows]
     return x, torch.from_numpy(yb).to(device, non_blocking=True)
-
-
-def _step(
-    ddp: nn.Module, x: torch.Tensor, y: torch.Tensor, global_n: int, world: int, state: _State,
-    precision: str, device: torch.device,
-) -> torch.Tensor:
-    """One step; the loss is scaled so that DDP's gradient mean is the global batch's mean."""
-    with autocast(precision, device):
-        logits = ddp(x)  # (b, K)
-    loss = F.cross_entropy(logits.float(), y, reduction="sum") * (world / global_n)
-    state.optimizer.zero_grad(set_to_none=True)
-    state.scaler.scale(loss).backward()
-    state.scaler.step(state.optimizer)
-    state.scaler.update()
-    if state.scheduler is not None:
-        state.scheduler.step()
-    with torch.no_grad():
-        return batch_metrics(logits.detach(), y)
 
 
 def _validate(
