@@ -192,3 +192,7 @@ def test_download_command(server: Server, tiny_dataset: Path, tmp_path: Path,
     assert main(["download", "--url", server.url + "/missing.zip", "--dir",
                  str(tmp_path / "e")]) == 2
     assert "404" in capsys.readouterr().err
+    assert main(["download", "--url", server.url + "/t.zip", "--dir", str(tmp_path / "f"),
+                 "--sha256", "0" * 64]) == 2
+    assert "0" * 64 in capsys.readouterr().err  # the message names the expected checksum
+    assert not (tmp_path / "f" / "tiny-imagenet-200").exists()

@@ -52,6 +52,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--dir", type=Path, default=None, help="where to keep it "
                    "(default $NEURALCODES_HOME or ~/.cache/neuralcodes)")
     p.add_argument("--url", default=None, help="another mirror of tiny-imagenet-200.zip")
+    p.add_argument("--sha256", default=None, help="refuse the zip unless it has this SHA-256 "
+                   "(the computed one is always written to tiny-imagenet-200.zip.sha256)")
     p.set_defaults(func=cmd_download)
 
     p = subparsers.add_parser("prepare", help="step 1: decode, cache and split the data")
@@ -107,13 +109,12 @@ def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) ->
     return resolve(replace(cfg, **changes))
 
 
-def _download(directory: Path | None, url: str | None) -> Path:
-    from neuralcodes.data.download import ensure_tiny_imagenet
+def _download(directory: Path | None, url: str | None, sha256: str | None = None) -> Path:
+    from neuralcodes.data.download import OFFICIAL_URL, ensure_tiny_imagenet
     from neuralcodes.pipeline.prepare import neuralcodes_home
 
-    kwargs = {"url": url} if url else {}
-    return ensure_tiny_imagenet(directory or neuralcodes_home(), progress=ConsoleProgress(),
-                                **kwargs)
+    return ensure_tiny_imagenet(directory or neuralcodes_home(), url=url or OFFICIAL_URL,
+                                sha256=sha256, progress=ConsoleProgress())
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -139,7 +140,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_download(args: argparse.Namespace) -> int:
-    print(_download(args.dir, args.url))
+    print(_download(args.dir, args.url, args.sha256))
     return 0
 
 
