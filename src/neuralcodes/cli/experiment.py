@@ -25,6 +25,8 @@ CONFIG_FLAGS: dict[str, tuple[str, type, str]] = {
     "precision": ("train.precision", str, "fp32 (default), bf16, fp16, auto"),
     "train_seed": ("train.seed", int, "seed of initialisation and batch order (default 0)"),
     "seed": ("data.seed", int, "seed of the data split (default 42, the notebook's)"),
+    "split_order": ("data.split_order", str, "notebook (default: the notebook's exact split) or "
+                    "stratified (each class split 80/10/10)"),
     "n_in_domain": ("data.n_in_domain", int, "classes 0..N-1 train the network, the rest are "
                     "out-of-domain (default 190)"),
     "width": ("model.width", float, "width multiplier of every layer (default 1.0)"),
