@@ -76,7 +76,7 @@ class TrainData:
 
 
 @dataclass
-class _State:
+class TrainState:
     """Everything that changes during training and is saved in the checkpoint."""
 
     optimizer: torch.optim.Optimizer
@@ -137,35 +137,35 @@ def _train(
     if cfg.channels_last:
         model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     steps = math.ceil(len(data.x_train) / cfg.batch_size)
-    state = _new_state(model, cfg, device, precision, steps)
+    state = new_state(model, cfg, device, precision, steps)
     state.feeder = BatchFeeder(data.x_train, data.y_train, device, channels_last=cfg.channels_last,
                                on_device=fits_on_device(data.x_train.nbytes, device))
     state.forward = maybe_compile(model, compile)
     expected = {"train_config": to_dict(cfg), "model_config": to_dict(model_cfg),
                 "data": data.fingerprint()}
     if resume:
-        _restore(state, model, load_checkpoint(out_dir / CHECKPOINT_NAME, expected))
+        restore_state(state, model, load_checkpoint(out_dir / CHECKPOINT_NAME, expected))
         progress.log(f"resuming after epoch {state.epoch}")
     else:
         torch.manual_seed(cfg.seed)
     while not state.stopped and state.epoch < cfg.epochs:
         state.epoch += 1
         record = _epoch(model, data, cfg, state, device, precision, progress)
-        _after_epoch(model, cfg, state, record)
-        save_checkpoint(out_dir / CHECKPOINT_NAME, _snapshot(state, model, expected))
+        after_epoch(model, cfg, state, record)
+        save_checkpoint(out_dir / CHECKPOINT_NAME, snapshot(state, model, expected))
         write_history(out_dir, state.history)
-        progress.log(_epoch_line(record, cfg.epochs))
+        progress.log(epoch_line(record, cfg.epochs))
         if state.stopped:
             progress.log(f"early stopping: val_loss did not improve on {state.stopper.best:.4f} "
                          f"(epoch {state.stopper.best_epoch})")
-    return _finish(model, model_cfg, cfg, state, out_dir, model_extra)
+    return finish(model, model_cfg, cfg, state, out_dir, model_extra)
 
 
-def _new_state(
+def new_state(
     model: nn.Module, cfg: TrainConfig, device: torch.device, precision: str, steps: int
-) -> _State:
+) -> TrainState:
     optimizer = make_optimizer(model, cfg, device)
-    return _State(
+    return TrainState(
         optimizer=optimizer,
         scheduler=make_scheduler(optimizer, cfg, steps),
         scaler=grad_scaler(precision, device),
@@ -180,7 +180,7 @@ def _epoch(
     model: nn.Module,
     data: TrainData,
     cfg: TrainConfig,
-    state: _State,
+    state: TrainState,
     device: torch.device,
     precision: str,
     progress: Progress,
@@ -198,7 +198,7 @@ def _epoch(
         x, y = next(feed)  # (B, 3, H, W) float32, (B,) int64, on the device
         if cfg.augment:
             x = random_crop_flip(x, state.augment_rng)
-        sums += _step(state.forward, x, y, state, precision, device)
+        sums += optimisation_step(state.forward, x, y, state, precision, device)
         seen += len(y)
         if (step + 1) % UPDATE_EVERY == 0 or step + 1 == len(batches):
             loss, acc = (sums[:2] / seen).tolist()  # the only host synchronisation
@@ -214,9 +214,9 @@ def _epoch(
             "data_wait_fraction": state.feeder.wait / train_time}
 
 
-def _step(
+def optimisation_step(
     forward: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor,
-    state: _State, precision: str, device: torch.device, loss_scale: float | None = None,
+    state: TrainState, precision: str, device: torch.device, loss_scale: float | None = None,
 ) -> torch.Tensor:
     """One optimisation step; returns the batch's (3,) metric sums (detached, on the device).
 
@@ -239,8 +239,8 @@ def _step(
         return batch_metrics(logits.detach(), y)
 
 
-def _after_epoch(
-    model: nn.Module, cfg: TrainConfig, state: _State, record: dict[str, float]
+def after_epoch(
+    model: nn.Module, cfg: TrainConfig, state: TrainState, record: dict[str, float]
 ) -> None:
     """Record the epoch and let early stopping decide; keep the best weights if asked."""
     state.history.records.append(record)
@@ -251,7 +251,7 @@ def _after_epoch(
         state.best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
 
 
-def _snapshot(state: _State, model: nn.Module, expected: dict[str, Any]) -> dict[str, Any]:
+def snapshot(state: TrainState, model: nn.Module, expected: dict[str, Any]) -> dict[str, Any]:
     return {
         **expected,
         "model": model.state_dict(),
@@ -268,7 +268,7 @@ def _snapshot(state: _State, model: nn.Module, expected: dict[str, Any]) -> dict
     }
 
 
-def _restore(state: _State, model: nn.Module, blob: dict[str, Any]) -> None:
+def restore_state(state: TrainState, model: nn.Module, blob: dict[str, Any]) -> None:
     model.load_state_dict(blob["model"])
     state.optimizer.load_state_dict(blob["optimizer"])
     if state.scheduler is not None and blob["scheduler"] is not None:
@@ -284,8 +284,8 @@ def _restore(state: _State, model: nn.Module, blob: dict[str, Any]) -> None:
     state.augment_rng.bit_generator.state = blob["rng"]["augment"]
 
 
-def _finish(
-    model: nn.Module, model_cfg: ModelConfig, cfg: TrainConfig, state: _State, out_dir: Path,
+def finish(
+    model: nn.Module, model_cfg: ModelConfig, cfg: TrainConfig, state: TrainState, out_dir: Path,
     extra: dict[str, Any] | None,
 ) -> History:
     """Restore the best weights if asked, write ``model.pt``, return the history."""
@@ -298,7 +298,7 @@ def _finish(
     return state.history
 
 
-def _epoch_line(r: dict[str, float], epochs: int) -> str:
+def epoch_line(r: dict[str, float], epochs: int) -> str:
     return (f"epoch {int(r['epoch'])}/{epochs}: loss {r['loss']:.4f} accuracy {r['accuracy']:.4f} "
             f"top5 {r['top5']:.4f} - val_loss {r['val_loss']:.4f} val_accuracy "
             f"{r['val_accuracy']:.4f} val_top5 {r['val_top5']:.4f} ({r['seconds']:.1f} s, data "

@@ -46,14 +46,14 @@ from neuralcodes.evaluate import batch_metrics
 from neuralcodes.progress import Progress, Silent, ensure
 from neuralcodes.train import (
     TrainData,
-    _after_epoch,
-    _epoch_line,
-    _finish,
-    _new_state,
-    _restore,
-    _snapshot,
-    _State,
-    _step,
+    TrainState,
+    after_epoch,
+    epoch_line,
+    finish,
+    new_state,
+    optimisation_step,
+    restore_state,
+    snapshot,
 )
 
 
@@ -85,11 +85,11 @@ def train_ddp(
     model.to(device)
     if cfg.channels_last:
         model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-    state = _new_state(model, cfg, device, precision, math.ceil(len(data.x_train) / cfg.batch_size))
+    state = new_state(model, cfg, device, precision, math.ceil(len(data.x_train) / cfg.batch_size))
     expected = {"train_config": to_dict(cfg), "model_config": to_dict(model_cfg),
                 "data": data.fingerprint()}
     if resume:
-        _restore(state, model, load_checkpoint(out_dir / CHECKPOINT_NAME, expected))
+        restore_state(state, model, load_checkpoint(out_dir / CHECKPOINT_NAME, expected))
         progress.log(f"resuming after epoch {state.epoch} on {env.world_size} processes")
     else:
         torch.manual_seed(cfg.seed)
@@ -98,21 +98,21 @@ def train_ddp(
         while not state.stopped and state.epoch < cfg.epochs:
             state.epoch += 1
             record = _epoch(ddp, model, drops, data, cfg, state, env, device, precision, progress)
-            _after_epoch(model, cfg, state, record)
+            after_epoch(model, cfg, state, record)
             if env.is_main:
-                save_checkpoint(out_dir / CHECKPOINT_NAME, _snapshot(state, model, expected))
+                save_checkpoint(out_dir / CHECKPOINT_NAME, snapshot(state, model, expected))
                 write_history(out_dir, state.history)
-                progress.log(_epoch_line(record, cfg.epochs))
+                progress.log(epoch_line(record, cfg.epochs))
             dist.barrier()  # the checkpoint is complete before any rank may be stopped
     if env.is_main:
-        _finish(model, model_cfg, cfg, state, out_dir, model_extra)
+        finish(model, model_cfg, cfg, state, out_dir, model_extra)
     dist.barrier()
     return state.history
 
 
 def _epoch(
     ddp: nn.Module, model: nn.Module, drops: list[GlobalBatchDropout], data: TrainData,
-    cfg: TrainConfig, state: _State, env: DistEnv, device: torch.device, precision: str,
+    cfg: TrainConfig, state: TrainState, env: DistEnv, device: torch.device, precision: str,
     progress: Progress,
 ) -> dict[str, float]:
     """One pass over the global batches (this rank's rows of each), then validation."""
@@ -134,7 +134,8 @@ def _epoch(
             wait += time.perf_counter() - t0
             for drop in drops:
                 drop.set_rows(n, rows)
-            sums += _step(ddp, x, y, state, precision, device, loss_scale=env.world_size / n)
+            sums += optimisation_step(ddp, x, y, state, precision, device,
+                                      loss_scale=env.world_size / n)
     train_time = time.perf_counter() - start
     dist.all_reduce(sums)  # (3,) sums over every rank's rows
     loss, acc, top5 = (_agreed(sums) / len(data.x_train)).tolist()
@@ -154,7 +155,7 @@ def _local_pixels(
 
 
 def _to_device(
-    xb: np.ndarray, yb: np.ndarray, rows: slice, cfg: TrainConfig, state: _State,
+    xb: np.ndarray, yb: np.ndarray, rows: slice, cfg: TrainConfig, state: TrainState,
     device: torch.device,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Network input (b, 3, H, W) and labels (b,) of this rank.
