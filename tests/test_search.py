@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from neuralcodes.errors import ConfigError
-from neuralcodes.search import float_from_sortable, knn, sortable_int
+from neuralcodes.search import Database, float_from_sortable, knn, sortable_int
 
 
 def _brute(q: np.ndarray, x: np.ndarray, k: int, exclude: np.ndarray | None = None):
@@ -66,3 +66,13 @@ def test_errors() -> None:
         knn(x, x, 1, exclude=np.array([0, 1, 5]))
     with pytest.raises(ConfigError, match=r"\(N, D\)"):
         knn(np.zeros(3, dtype=np.float32), x, 1)
+
+
+def test_a_prepared_database_gives_the_same_results() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(50, 8)).astype(np.float32)  # (N, D)
+    q = rng.normal(size=(7, 8)).astype(np.float32)  # (Q, D)
+
+    plain, prepared = knn(q, x, 5), knn(q, Database.of(x), 5)
+    np.testing.assert_array_equal(plain[1], prepared[1])
+    np.testing.assert_array_equal(plain[0], prepared[0])

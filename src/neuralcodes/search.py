@@ -10,6 +10,8 @@ distance, then id.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from neuralcodes.errors import ConfigError
@@ -71,9 +73,25 @@ def pack(keys: np.ndarray, low: np.ndarray) -> np.ndarray:
     return (sortable_int(keys) << 32) | low.astype(np.int64)
 
 
+@dataclass(frozen=True, eq=False)
+class Database:
+    """Database rows checked once, with their half norms: reuse it for many ``knn`` calls
+    (a served index) instead of re-checking and re-norming all N rows at every query."""
+
+    x: np.ndarray  # (N, D) float32, C-contiguous, finite
+    half_x: np.ndarray  # (N,) float32, see half_norms
+    shift: float
+
+    @classmethod
+    def of(cls, database: np.ndarray) -> Database:
+        x = as_codes(database, "database")  # (N, D)
+        half_x, shift = half_norms(x)
+        return cls(x, half_x, shift)
+
+
 def knn(
     queries: np.ndarray,
-    database: np.ndarray,
+    database: np.ndarray | Database,
     k: int,
     *,
     exclude: np.ndarray | None = None,
@@ -86,7 +104,8 @@ def knn(
     int64)``; distances are Euclidean (from float32 arithmetic, clipped at 0).
     """
     q = as_codes(queries, "queries")  # (Q, D)
-    x = as_codes(database, "database")  # (N, D)
+    db = database if isinstance(database, Database) else Database.of(database)
+    x = db.x  # (N, D)
     n_q, n = q.shape[0], x.shape[0]
     if q.shape[1] != x.shape[1]:
         raise ConfigError(f"queries have {q.shape[1]} dims but the database has {x.shape[1]}")
@@ -98,7 +117,7 @@ def knn(
         raise ConfigError(f"k={k} is not possible: choose 1 <= k <= {available}")
     if block < 1:
         raise ConfigError(f"block must be >= 1, got {block}")
-    half_x, shift = half_norms(x)  # (N,) float32, float
+    half_x, shift = db.half_x, db.shift  # (N,) float32, float
     sq_q = squared_norms(q)  # (Q,) float64
     ids_row = np.arange(n, dtype=np.int64)  # (N,)
     dists = np.empty((n_q, k), dtype=np.float32)

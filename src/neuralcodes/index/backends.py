@@ -62,6 +62,14 @@ class ExactBackend:
     def __init__(self, vectors: np.ndarray) -> None:
         self.vectors = vectors  # (N, D) float32
         self.params: dict[str, Any] = {}
+        self._db: Any = None  # search.Database, prepared at the first search
+
+    def _database(self) -> Any:
+        if self._db is None:
+            from neuralcodes.search import Database
+
+            self._db = Database.of(self.vectors)
+        return self._db
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         from neuralcodes.search import knn
@@ -70,7 +78,7 @@ class ExactBackend:
         if k == 0:
             empty = np.zeros((len(queries), 0))
             return empty.astype(np.float32), empty.astype(np.int64)
-        dist, rows = knn(np.asarray(queries, np.float32), self.vectors, k)
+        dist, rows = knn(np.asarray(queries, np.float32), self._database(), k)
         return np.asarray(dist, np.float32), np.asarray(rows, np.int64)
 
 
