@@ -26,8 +26,7 @@ from neuralcodes.device import autocast, resolve_precision
 from neuralcodes.metrics import retrieval_scores
 from neuralcodes.model import load_model
 from neuralcodes.pipeline.prepare import open_run_data
-from neuralcodes.pipeline.retrieval_steps import load_code_sets
-from neuralcodes.pipeline.rundir import RunDir, load_config
+from neuralcodes.runs import RunDir, load_code_sets, load_config
 from neuralcodes.stats import bootstrap_ci, paired_comparison
 
 

@@ -1,11 +1,111 @@
-"""Locating run folders: the default output folder, and "the newest run" when no flag names one."""
+"""The run folder contract: where each file lives, the saved configuration, metrics.json
+sections, the saved code sets (checked against the model that made them), and finding runs.
+
+Every package that reads or writes a run folder goes through here; nothing else hard-codes a
+run folder's file names.
+"""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from neuralcodes.errors import DataError
+import numpy as np
+
+from neuralcodes import __version__
+from neuralcodes.artifacts import atomic_write_json, check_provenance, provenance, read_json
+from neuralcodes.config import RunConfig, from_dict, to_dict
+from neuralcodes.errors import ArtifactMismatchError, DataError
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """Paths inside one run folder; nothing is read or created by building one."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def split(self) -> Path:
+        return self.root / "split.json"
+
+    @property
+    def model(self) -> Path:
+        return self.root / "model.pt"
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.root / "checkpoint.pt"
+
+    @property
+    def history(self) -> Path:
+        return self.root / "history.json"
+
+    @property
+    def metrics(self) -> Path:
+        return self.root / "metrics.json"
+
+    @property
+    def codes(self) -> Path:
+        return self.root / "codes"
+
+    @property
+    def figures(self) -> Path:
+        return self.root / "figures"
+
+    def require(self, path: Path, step: str) -> Path:
+        """``path`` if it exists, else an error that names the step that writes it."""
+        if not path.exists():
+            raise DataError(path, f"missing; run `neuralcodes {step} {self.root}` first")
+        return path
+
+
+def save_config(run: RunDir, cfg: RunConfig) -> None:
+    atomic_write_json(run.config, {**provenance("run-config"), "config": to_dict(cfg)})
+
+
+def load_config(run: RunDir) -> RunConfig:
+    """The run's configuration; refuses a folder written by another major version."""
+    header = read_json(run.require(run.config, "prepare"))
+    if header.get("artifact") != "run-config":
+        raise ArtifactMismatchError(f"{run.config} is not a neuralcodes run configuration")
+    written = str(header.get("neuralcodes_version", "0"))
+    if written.split(".")[:2] != __version__.split(".")[:2]:
+        raise ArtifactMismatchError(
+            f"{run.root} was written by neuralcodes {written}; this is {__version__}. "
+            "Re-run the experiment into a new folder, or install that version.")
+    return from_dict(RunConfig, header["config"])
+
+
+def check_same_config(run: RunDir, cfg: RunConfig) -> None:
+    """Refuse to reuse a run folder that was made with another configuration."""
+    saved = load_config(run)
+    if saved != cfg:
+        a, b = to_dict(saved), to_dict(cfg)
+        diffs = [f"{sec}.{k}: folder has {a[sec][k]!r}, asked {b[sec][k]!r}"
+                 for sec in a for k in a[sec] if a[sec][k] != b[sec][k]]
+        raise ArtifactMismatchError(
+            f"{run.root} holds a run with another configuration ({'; '.join(diffs)}). "
+            "Use a new --out folder, or drop the differing options to resume it.")
+
+
+def read_metrics(run: RunDir) -> dict[str, Any]:
+    return read_json(run.metrics) if run.metrics.exists() else {}
+
+
+def update_metrics(run: RunDir, **sections: Any) -> dict[str, Any]:
+    """Replace the given top-level sections of metrics.json, keeping the others."""
+    metrics = read_metrics(run)
+    metrics.update(sections)
+    metrics["provenance"] = provenance("metrics")
+    atomic_write_json(run.metrics, metrics)
+    return metrics
+
 
 DEFAULT_RUNS_ROOT = Path("runs")
 
@@ -31,3 +131,39 @@ def latest_run(root: str | Path = DEFAULT_RUNS_ROOT) -> Path:
             "or name it with --model RUN_DIR"
         )
     return max(candidates, key=lambda p: (p / "model.pt").stat().st_mtime)
+
+
+def model_hash(run: RunDir) -> str:
+    """The hash of the run's trained ``model.pt`` (what codes and indexes are checked against)."""
+    from neuralcodes.model import load_model
+
+    return str(load_model(run.require(run.model, "train")).header["model_hash"])
+
+
+def load_code_sets(run: RunDir) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The saved code sets (``ood_*`` and ``test_*``) and OOD labels, checked against model.pt."""
+    manifest = read_json(run.require(run.codes / "manifest.json", "codes"))
+    check_provenance(manifest, {"model_hash": model_hash(run)},
+                     where=f"{run.codes} (re-run `neuralcodes codes {run.root}`)")
+    sets = {n: np.load(run.codes / f"{n}.npy", mmap_mode="r") for n in manifest["sets"]}
+    return sets, np.load(run.codes / "labels.npy")
+
+
+FALLBACK_LAYER = "L6"  # the paper's best layer for instance retrieval
+
+
+def best_layer(run: RunDir, layer_names: tuple[str, ...]) -> str:
+    """The layer with the highest ``retrieval.<layer>.map`` in metrics.json, else L6."""
+    try:
+        retrieval = read_metrics(run).get("retrieval", {})
+    except (DataError, AttributeError):
+        retrieval = {}
+    scores: dict[str, float] = {}
+    if isinstance(retrieval, dict):
+        for name, entry in retrieval.items():
+            value = entry.get("map") if isinstance(entry, dict) else None
+            if name in layer_names and isinstance(value, int | float):
+                scores[name] = float(value)
+    if scores:
+        return max(scores, key=lambda n: scores[n])
+    return FALLBACK_LAYER if FALLBACK_LAYER in layer_names else layer_names[-2]

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from neuralcodes.errors import ConfigError, DataError
-from neuralcodes.index.encoder import Encoder, best_layer
+from neuralcodes.index.encoder import Encoder
+from neuralcodes.runs import RunDir, best_layer
 
 LAYERS = ("conv1", "L5", "L6", "L7", "logits")
 
@@ -19,14 +20,14 @@ def test_best_layer_from_metrics(tmp_path: Path) -> None:
     metrics = {"retrieval": {"L5": {"map": 0.3}, "L7": {"map": 0.5}, "L6": {"map": 0.4},
                              "pixels": {"map": 0.9}, "untrained L7": {"map": 0.95}}}
     (tmp_path / "metrics.json").write_text(json.dumps(metrics))
-    assert best_layer(tmp_path, LAYERS) == "L7"
+    assert best_layer(RunDir(tmp_path), LAYERS) == "L7"
 
 
 @pytest.mark.parametrize("content", [None, "not json", '{"retrieval": 3}', '{"other": {}}'])
 def test_best_layer_falls_back_to_l6(tmp_path: Path, content: str | None) -> None:
     if content is not None:
         (tmp_path / "metrics.json").write_text(content)
-    assert best_layer(tmp_path, LAYERS) == "L6"
+    assert best_layer(RunDir(tmp_path), LAYERS) == "L6"
 
 
 def test_encode_shapes_and_norms(run_dir: Path) -> None:

@@ -74,7 +74,7 @@ def test_codes_of_another_model_are_refused(tiny_run: Path, tmp_path: Path,
 
 def test_a_run_folder_refuses_another_configuration(tiny_run: Path, tiny_dataset: Path) -> None:
     cfg = RunDir(tiny_run)
-    from neuralcodes.pipeline.rundir import load_config
+    from neuralcodes.runs import load_config
 
     other = replace(load_config(cfg), **{"train.lr": 0.5})
     with pytest.raises(ArtifactMismatchError, match="train.lr"):

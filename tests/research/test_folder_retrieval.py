@@ -11,11 +11,11 @@ import torch
 
 from neuralcodes.alexnet import INPUT_SIZE
 from neuralcodes.cli import main
+from neuralcodes.codesets import extract_specs, parse_specs
 from neuralcodes.config import ModelConfig
 from neuralcodes.errors import ConfigError
 from neuralcodes.metrics import retrieval_scores
 from neuralcodes.model import create_model
-from neuralcodes.research.codesets import extract_specs, parse_specs
 from neuralcodes.research.folder_retrieval import folder_retrieval
 from neuralcodes.research.folders import read_labelled_folder
 from neuralcodes.research.networks import Network, open_network, run_model

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from neuralcodes.artifacts import atomic_write_json, read_json
+from neuralcodes.codesets import CodeSpec, extract_specs, parse_spec
 from neuralcodes.errors import ConfigError
 from neuralcodes.metrics import retrieval_scores
 from neuralcodes.model import load_model
 from neuralcodes.pipeline import codes_step, report_step, retrieval_step
-from neuralcodes.research.codesets import CodeSpec, extract_specs, parse_spec
 
 
 def _metrics(run: Path) -> dict:

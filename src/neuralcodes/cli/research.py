@@ -93,7 +93,7 @@ def _add_scoring_flags(p: argparse.ArgumentParser, qe: bool = True) -> None:
 
 
 def _markdown(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    from neuralcodes.research.tables import markdown_table
+    from neuralcodes.tables import markdown_table
 
     return markdown_table(header, rows)
 
@@ -108,9 +108,9 @@ def _write(out: Path | None, name: str, text: str, data: Any) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from neuralcodes.pipeline.rundir import RunDir, load_config
     from neuralcodes.research.sweep import sweep
     from neuralcodes.research.tables import sweep_markdown, write_sweep
+    from neuralcodes.runs import RunDir, load_config
 
     pools = [p if ":" in p else f"{args.conv_layer}:{p}" for p in args.pool]
     dims = args.dims or list(load_config(RunDir(args.run_dir)).retrieval.pca_dims)

@@ -34,8 +34,8 @@ def train_run_ddp(
     """
     from neuralcodes.distributed.ddp_train import train_ddp
     from neuralcodes.pipeline.prepare import open_run_data
-    from neuralcodes.pipeline.rundir import RunDir, load_config, update_metrics
     from neuralcodes.pipeline.training_steps import _data_summary
+    from neuralcodes.runs import RunDir, load_config, update_metrics
     from neuralcodes.train import TrainData
 
     run = RunDir(Path(run_dir))

@@ -7,7 +7,6 @@ sent to worker processes and rebuilt there.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,13 +14,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from neuralcodes.errors import ConfigError, DataError
-from neuralcodes.runs import latest_run
+from neuralcodes.runs import RunDir, best_layer, latest_run
 
 if TYPE_CHECKING:
     from neuralcodes.model import LoadedModel
-
-FALLBACK_LAYER = "L6"  # the paper's best layer for instance retrieval
-
 
 @dataclass
 class Encoder:
@@ -53,7 +49,7 @@ class Encoder:
             raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
         enc = cls(run.resolve(), layer or "", device, batch_size, precision)
         names: tuple[str, ...] = tuple(getattr(enc.loaded.model, "layer_names", ()))
-        enc.layer = layer or best_layer(run, names)
+        enc.layer = layer or best_layer(RunDir(run), names)
         if enc.layer not in names:
             raise ConfigError(f"unknown layer {enc.layer!r}; the model has layers {list(names)}")
         return enc
@@ -113,21 +109,3 @@ class Encoder:
             "image_size": self.image_size,
             "code_dim": self.dim,
         }
-
-
-def best_layer(run_dir: str | Path, layer_names: tuple[str, ...]) -> str:
-    """The layer with the highest ``retrieval.<layer>.map`` in metrics.json, else L6."""
-    path = Path(run_dir) / "metrics.json"
-    try:
-        retrieval = json.loads(path.read_text(encoding="utf-8")).get("retrieval", {})
-    except (OSError, ValueError, AttributeError):
-        retrieval = {}
-    scores: dict[str, float] = {}
-    if isinstance(retrieval, dict):
-        for name, entry in retrieval.items():
-            value = entry.get("map", entry.get("mAP")) if isinstance(entry, dict) else entry
-            if name in layer_names and isinstance(value, int | float):
-                scores[name] = float(value)
-    if scores:
-        return max(scores, key=lambda n: scores[n])
-    return FALLBACK_LAYER if FALLBACK_LAYER in layer_names else layer_names[-2]

@@ -9,8 +9,8 @@ from neuralcodes.pipeline.experiment import run_experiment
 from neuralcodes.pipeline.outputs import figures_step, report_step
 from neuralcodes.pipeline.prepare import prepare
 from neuralcodes.pipeline.retrieval_steps import codes_step, retrieval_step
-from neuralcodes.pipeline.rundir import RunDir
 from neuralcodes.pipeline.training_steps import evaluate_step, train_step
+from neuralcodes.runs import RunDir
 
 __all__ = [
     "RunDir", "prepare", "train_step", "evaluate_step", "codes_step", "retrieval_step",

@@ -9,9 +9,9 @@ from neuralcodes.config import RunConfig
 from neuralcodes.pipeline.outputs import figures_step, report_step
 from neuralcodes.pipeline.prepare import prepare
 from neuralcodes.pipeline.retrieval_steps import codes_step, retrieval_step
-from neuralcodes.pipeline.rundir import RunDir, read_metrics
 from neuralcodes.pipeline.training_steps import evaluate_step, train_step
 from neuralcodes.progress import Progress, ensure
+from neuralcodes.runs import RunDir, read_metrics
 
 
 def run_experiment(run_dir: str | Path, cfg: RunConfig, *, resume: bool = False,

@@ -9,9 +9,8 @@ import numpy as np
 from neuralcodes.artifacts import read_json
 from neuralcodes.figures import plot_curves, plot_history, plot_retrieval
 from neuralcodes.pipeline.prepare import RunData, open_run_data
-from neuralcodes.pipeline.retrieval_steps import load_code_sets
-from neuralcodes.pipeline.rundir import RunDir, load_config, read_metrics
 from neuralcodes.report import write_report
+from neuralcodes.runs import RunDir, load_code_sets, load_config, read_metrics
 from neuralcodes.search import knn
 
 

@@ -16,8 +16,8 @@ from neuralcodes.data.split import Split, make_split
 from neuralcodes.data.synthetic import make_synthetic
 from neuralcodes.data.tinyimagenet import read_tiny_imagenet
 from neuralcodes.errors import ArtifactMismatchError
-from neuralcodes.pipeline.rundir import RunDir, check_same_config, load_config, save_config
 from neuralcodes.progress import Progress, ensure
+from neuralcodes.runs import RunDir, check_same_config, load_config, save_config
 
 
 @dataclass(frozen=True)

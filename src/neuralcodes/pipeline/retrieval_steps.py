@@ -18,21 +18,20 @@ import torch
 from neuralcodes.artifacts import (
     atomic_save_npy,
     atomic_write_json,
-    check_provenance,
     provenance,
     read_json,
 )
 from neuralcodes.codes import l2_normalize
+from neuralcodes.codesets import CodeSpec, extract_specs, parse_specs
 from neuralcodes.config import RetrievalConfig, RunConfig
 from neuralcodes.device import pick_device
 from neuralcodes.errors import ConfigError
 from neuralcodes.model import create_model, load_model
 from neuralcodes.pipeline.prepare import RunData, open_run_data
-from neuralcodes.pipeline.rundir import RunDir, load_config, update_metrics
 from neuralcodes.postprocess.pca import apply_pca, fit_pca
 from neuralcodes.progress import Progress, ensure
-from neuralcodes.research.codesets import CodeSpec, extract_specs, parse_specs
-from neuralcodes.research.scoring import pairwise, score_codes
+from neuralcodes.runs import RunDir, load_code_sets, load_config, update_metrics
+from neuralcodes.scoring import pairwise, score_codes
 
 FIT_SPLITS = ("test", "val", "train", "database")
 
@@ -84,15 +83,6 @@ def _codes(model: torch.nn.Module, images: np.ndarray, specs: list[CodeSpec], cf
                          device=pick_device(cfg.train.device), precision=cfg.train.precision,
                          progress=progress)
 
-
-def load_code_sets(run: RunDir) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The saved code sets (``ood_*`` and ``test_*``) and OOD labels, checked against model.pt."""
-    manifest = read_json(run.require(run.codes / "manifest.json", "codes"))
-    loaded = load_model(run.require(run.model, "train"))
-    check_provenance(manifest, {"model_hash": loaded.header["model_hash"]},
-                     where=f"{run.codes} (re-run `neuralcodes codes {run.root}`)")
-    sets = {n: np.load(run.codes / f"{n}.npy", mmap_mode="r") for n in manifest["sets"]}
-    return sets, np.load(run.codes / "labels.npy")
 
 
 def retrieval_step(run_dir: str | Path, *, progress: Progress | None = None) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from neuralcodes.device import pick_device
 from neuralcodes.evaluate import evaluate
 from neuralcodes.model import create_model, load_model
 from neuralcodes.pipeline.prepare import RunData, open_run_data
-from neuralcodes.pipeline.rundir import RunDir, load_config, update_metrics
 from neuralcodes.progress import Progress, ensure
+from neuralcodes.runs import RunDir, load_config, update_metrics
 from neuralcodes.train import TrainData, train
 
 

@@ -15,13 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from neuralcodes.artifacts import atomic_save_npy, atomic_write_json, provenance, read_json
+from neuralcodes.codesets import CodeSpec, extract_specs
 from neuralcodes.device import pick_device
 from neuralcodes.model import load_model
 from neuralcodes.pipeline.prepare import open_run_data
-from neuralcodes.pipeline.retrieval_steps import load_code_sets
-from neuralcodes.pipeline.rundir import RunDir, load_config
 from neuralcodes.progress import Progress, ensure
-from neuralcodes.research.codesets import CodeSpec, extract_specs
+from neuralcodes.runs import RunDir, load_code_sets, load_config
 
 EXTRA = "extra.json"
 

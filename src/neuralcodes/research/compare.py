@@ -14,14 +14,14 @@ from typing import Any
 
 import numpy as np
 
+from neuralcodes.codesets import extract_specs, parse_specs
 from neuralcodes.errors import ConfigError
 from neuralcodes.pipeline.prepare import open_run_data
-from neuralcodes.pipeline.rundir import RunDir
 from neuralcodes.progress import Progress, ensure
-from neuralcodes.research.codesets import extract_specs, parse_specs
 from neuralcodes.research.folders import read_labelled_folder
 from neuralcodes.research.networks import run_model
-from neuralcodes.research.scoring import compare_scores, score_codes
+from neuralcodes.runs import RunDir
+from neuralcodes.scoring import compare_scores, score_codes
 
 
 def compare_runs(

@@ -26,9 +26,9 @@ from neuralcodes.artifacts import atomic_write_json, provenance
 from neuralcodes.config import replace
 from neuralcodes.errors import ArtifactMismatchError
 from neuralcodes.model import create_model, load_model
-from neuralcodes.pipeline.rundir import RunDir, load_config, save_config, update_metrics
 from neuralcodes.progress import Progress, ensure
 from neuralcodes.research.folders import read_labelled_folder, split_folder
+from neuralcodes.runs import RunDir, load_config, save_config, update_metrics
 from neuralcodes.train import TrainData, train
 
 

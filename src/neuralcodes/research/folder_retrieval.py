@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
+from neuralcodes.codesets import extract_specs, parse_specs
 from neuralcodes.postprocess.pca import apply_pca, fit_pca
 from neuralcodes.progress import Progress, ensure
-from neuralcodes.research.codesets import extract_specs, parse_specs
 from neuralcodes.research.folders import read_labelled_folder
 from neuralcodes.research.networks import Network
-from neuralcodes.research.scoring import score_codes
-from neuralcodes.research.tables import ci_text
+from neuralcodes.scoring import score_codes
+from neuralcodes.tables import ci_text
 
 
 def folder_retrieval(

@@ -17,7 +17,7 @@ from neuralcodes.alexnet import INPUT_SIZE, load_alexnet_weights
 from neuralcodes.config import ModelConfig
 from neuralcodes.errors import ConfigError
 from neuralcodes.model import create_model, load_model
-from neuralcodes.pipeline.rundir import RunDir
+from neuralcodes.runs import RunDir
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,11 +18,10 @@ import numpy as np
 from neuralcodes.config import RunConfig, replace
 from neuralcodes.errors import ArtifactMismatchError, DataError
 from neuralcodes.pipeline.experiment import run_experiment
-from neuralcodes.pipeline.retrieval_steps import load_code_sets
-from neuralcodes.pipeline.rundir import RunDir, check_same_config, read_metrics
 from neuralcodes.presets import DEMO, resolve
 from neuralcodes.progress import Progress, ensure
-from neuralcodes.research.scoring import compare_scores, score_codes
+from neuralcodes.runs import RunDir, check_same_config, load_code_sets, read_metrics
+from neuralcodes.scoring import compare_scores, score_codes
 
 
 def recipe_config(base: RunConfig, recipe: str) -> RunConfig:

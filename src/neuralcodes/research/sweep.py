@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from neuralcodes.codesets import parse_specs
 from neuralcodes.errors import ConfigError
 from neuralcodes.postprocess.pca import apply_pca, fit_pca
 from neuralcodes.progress import Progress, ensure
 from neuralcodes.research.codecache import RunCodes, run_codes
-from neuralcodes.research.codesets import parse_specs
-from neuralcodes.research.scoring import score_codes
+from neuralcodes.scoring import score_codes
 
 DEFAULT_DIMS = (16, 32, 64, 128, 256, 512)
 

@@ -15,12 +15,7 @@ from typing import Any
 from neuralcodes.artifacts import atomic_write_text
 from neuralcodes.figures import plot_curves
 from neuralcodes.research.sweep import SweepRow
-
-
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
+from neuralcodes.tables import ci_text, markdown_table
 
 
 def write_csv(path: str | Path, rows: Sequence[Mapping[str, Any]]) -> Path:
@@ -30,10 +25,6 @@ def write_csv(path: str | Path, rows: Sequence[Mapping[str, Any]]) -> Path:
     writer.writerows(rows)
     atomic_write_text(path, buf.getvalue())
     return Path(path)
-
-
-def ci_text(low: float, high: float) -> str:
-    return f"[{low:.4f}, {high:.4f}]" if low == low else ""  # NaN: no interval asked for
 
 
 def sweep_markdown(rows: Sequence[SweepRow]) -> str:
