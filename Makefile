@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)  ## the whole experiment on the built-in synthetic dataset
-	NEURALCODES_ALLOCATOR=tcmalloc $(BIN)/neuralcodes demo --out runs/demo
+	$(BIN)/neuralcodes demo --out runs/demo
 
 test: $(STAMP)  ## the default test suite (not the slow or browser tests)
 	$(BIN)/python -m pytest -q -m "not slow and not browser"

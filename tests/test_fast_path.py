@@ -1,4 +1,4 @@
-"""The fast path's CPU-side logic: precision choice, allocator re-exec, batch feeding, compile.
+"""The fast path's CPU-side logic: precision choice, batch feeding, compile.
 
 The GPU branches (fp16 fallback, data kept on the device) are exercised through their decisions,
 which take the device facts as arguments or from monkeypatched probes: no GPU is needed.
@@ -6,8 +6,6 @@ which take the device facts as arguments or from monkeypatched probes: no GPU is
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,15 +16,7 @@ import neuralcodes.device as device_mod
 import neuralcodes.train as train_mod
 from neuralcodes.config import ModelConfig, TrainConfig
 from neuralcodes.data.tensors import BatchFeeder, fits_on_device, to_input
-from neuralcodes.device import (
-    allocator_environment,
-    allocator_library,
-    cpu_has_bf16,
-    maybe_compile,
-    reexec_with_allocator,
-    resolve_precision,
-)
-from neuralcodes.errors import ConfigError
+from neuralcodes.device import cpu_has_bf16, maybe_compile, resolve_precision
 from neuralcodes.model import create_model
 from neuralcodes.train import TrainData, train
 
@@ -56,47 +46,6 @@ def test_auto_precision_on_cuda_is_mixed_bf16_else_fp16(
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16)
     assert resolve_precision("auto", CUDA) == want
     assert resolve_precision("fp16", CUDA) == "fp16"
-
-
-def test_allocator_library_prefers_the_first_name_and_refuses_unknown_kinds(
-    tmp_path: Path,
-) -> None:
-    (tmp_path / "libtcmalloc_minimal.so.4").write_bytes(b"")
-    assert allocator_library("tcmalloc", [str(tmp_path)]) == str(
-        tmp_path / "libtcmalloc_minimal.so.4"
-    )
-    (tmp_path / "libtcmalloc.so.4").write_bytes(b"")
-    assert allocator_library("tcmalloc", [str(tmp_path)]) == str(tmp_path / "libtcmalloc.so.4")
-    assert allocator_library("jemalloc", [str(tmp_path)]) is None
-    with pytest.raises(ConfigError, match="'mimalloc'.*jemalloc"):
-        allocator_library("mimalloc")
-
-
-def test_allocator_environment_prepends_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    lib = "/lib/libtcmalloc.so.4"
-    monkeypatch.setattr(device_mod, "allocator_library", lambda kind: lib)
-    assert allocator_environment("tcmalloc", {"A": "1"}) == {"A": "1", "LD_PRELOAD": lib}
-    env = allocator_environment("tcmalloc", {"LD_PRELOAD": "/x/other.so"})
-    assert env == {"LD_PRELOAD": f"{lib} /x/other.so"}
-    assert allocator_environment("tcmalloc", {"LD_PRELOAD": f"/x/other.so {lib}"}) is None
-    monkeypatch.setattr(device_mod, "allocator_library", lambda kind: None)
-    assert allocator_environment("tcmalloc", {}) is None  # not installed: keep the default
-
-
-def test_reexec_only_when_asked_and_installed(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[str, list[str], dict[str, str]]] = []
-    monkeypatch.setattr(os, "execve", lambda exe, args, env: calls.append((exe, args, env)))
-    monkeypatch.setattr(device_mod, "allocator_library", lambda kind: f"/lib/lib{kind}.so")
-    monkeypatch.delenv("NEURALCODES_ALLOCATOR", raising=False)
-    monkeypatch.delenv("LD_PRELOAD", raising=False)
-    reexec_with_allocator(["neuralcodes", "demo"])
-    assert calls == []
-    monkeypatch.setenv("NEURALCODES_ALLOCATOR", "jemalloc")
-    reexec_with_allocator(["neuralcodes", "demo"])
-    if sys.platform == "linux":
-        exe, args, env = calls[0]
-        assert (exe, args) == (sys.executable, [sys.executable, "neuralcodes", "demo"])
-        assert env["LD_PRELOAD"] == "/lib/libjemalloc.so"
 
 
 def test_images_live_on_the_device_only_on_a_gpu_with_room() -> None:

@@ -6,18 +6,14 @@ needs CUDA; "auto" is the fastest precision shown not to hurt (docs/performance.
 where the GPU has it, else fp16; on a CPU with native bf16 (AVX-512 BF16 or AMX) bf16 when
 ``CPU_AUTO_BF16``; fp32 everywhere else.
 
-The memory allocator matters as much as the kernels on the CPU (element-wise work on freshly
-allocated memory): ``reexec_with_allocator`` restarts the process with tcmalloc or jemalloc
-preloaded, as PyTorch's own launcher (``torch.backends.xeon.run_cpu``) does.
+The memory allocator matters as much as the kernels on the CPU: see ``neuralcodes.allocator``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import os
-import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +24,6 @@ from neuralcodes.errors import ConfigError
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("fp32", "bf16", "fp16", "auto")
 CPU_AUTO_BF16 = True  # "auto" picks bf16 on CPUs with native bf16 (see docs/performance.md)
-ALLOCATOR_ENV = "NEURALCODES_ALLOCATOR"  # "tcmalloc" or "jemalloc": re-exec with it preloaded
-# kind -> shared-library names, best first (Debian packages: libgoogle-perftools4, libjemalloc2)
-ALLOCATORS = {
-    "tcmalloc": ("libtcmalloc.so.4", "libtcmalloc_minimal.so.4", "libtcmalloc.so"),
-    "jemalloc": ("libjemalloc.so.2", "libjemalloc.so"),
-}
-LIBRARY_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64",
-                "/usr/lib", "/usr/local/lib")
 
 
 def pick_device(name: str | torch.device = "auto") -> torch.device:
@@ -149,43 +137,3 @@ def maybe_compile(model: torch.nn.Module, enabled: bool, **options: Any) -> Call
     if not enabled:
         return model
     return torch.compile(model, **options)  # type: ignore[no-any-return]
-
-
-def allocator_library(kind: str, dirs: Sequence[str] = LIBRARY_DIRS) -> str | None:
-    """The path of the ``kind`` ("tcmalloc", "jemalloc") shared library; None if not installed."""
-    if kind not in ALLOCATORS:
-        raise ConfigError(f"unknown allocator {kind!r}; choose one of {sorted(ALLOCATORS)}")
-    for folder in dirs:
-        for name in ALLOCATORS[kind]:
-            path = os.path.join(folder, name)
-            if os.path.exists(path):
-                return path
-    return None
-
-
-def allocator_environment(kind: str, env: Mapping[str, str]) -> dict[str, str] | None:
-    """``env`` with ``kind``'s library prepended to ``LD_PRELOAD``; None if nothing to do.
-
-    Nothing to do: the library is already preloaded, or it is not installed (then the default
-    allocator is kept: slower, never wrong).
-    """
-    library = allocator_library(kind)
-    preload = env.get("LD_PRELOAD", "")
-    if library is None or library in preload.split(os.pathsep) + preload.split():
-        return None
-    return {**env, "LD_PRELOAD": " ".join(filter(None, [library, preload]))}
-
-
-def reexec_with_allocator(argv: Sequence[str], kind: str | None = None) -> None:
-    """Restart this program with a faster malloc preloaded, if asked for and installed.
-
-    ``kind`` defaults to ``$NEURALCODES_ALLOCATOR``; unset or empty: return at once. Call it first
-    thing in a command-line entry point (``argv`` = ``sys.argv``): on success it does not return.
-    """
-    kind = kind if kind is not None else os.environ.get(ALLOCATOR_ENV, "")
-    if not kind or sys.platform != "linux":
-        return
-    env = allocator_environment(kind, os.environ)
-    if env is None:
-        return
-    os.execve(sys.executable, [sys.executable, *argv], env)

@@ -15,6 +15,10 @@ from collections.abc import Sequence
 from neuralcodes import __version__
 from neuralcodes.errors import NeuralCodesError
 
+# Commands that train or extract codes: they tune the allocator (neuralcodes.allocator) and say
+# which one they use. A server does not: it must give memory back.
+HEAVY_COMMANDS = frozenset({"run", "demo", "train", "train-ddp", "codes", "index", "sweep",
+                            "finetune", "compare", "folder-retrieval", "recipes", "benchmark"})
 # Modules under neuralcodes.cli that register subcommands, in the order of `neuralcodes --help`.
 COMMAND_MODULES = ("experiment", "index_cmd", "search_cmd", "serve_cmd", "research", "scale")
 
@@ -38,16 +42,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    if argv is None:  # a real command line: restart with tcmalloc/jemalloc if asked for
-        from neuralcodes.device import reexec_with_allocator
+    from neuralcodes import allocator
 
-        reexec_with_allocator(sys.argv)
+    if argv is None:  # a real command line: restart with tcmalloc/jemalloc/mimalloc if asked for
+        allocator.reexec_with_allocator(sys.argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 1
     try:
+        if argv is None and args.command in HEAVY_COMMANDS:  # a real process, not a test
+            allocator.tune_malloc()
+            print(f"neuralcodes: {allocator.describe()}", file=sys.stderr)
         return int(args.func(args) or 0)
     except NeuralCodesError as e:
         print(f"neuralcodes: error: {e}", file=sys.stderr)
