@@ -20,7 +20,8 @@ from neuralcodes.errors import NeuralCodesError
 HEAVY_COMMANDS = frozenset({"run", "demo", "train", "train-ddp", "codes", "index", "sweep",
                             "finetune", "compare", "folder-retrieval", "recipes", "benchmark"})
 # Modules under neuralcodes.cli that register subcommands, in the order of `neuralcodes --help`.
-COMMAND_MODULES = ("experiment", "index_cmd", "search_cmd", "serve_cmd", "research", "scale")
+COMMAND_MODULES = ("experiment", "index_cmd", "search_cmd", "serve_cmd", "research", "scale",
+                   "export_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:
