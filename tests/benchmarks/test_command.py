@@ -36,7 +36,7 @@ def test_revisited_result_folder(run_dir: Path, tmp_path: Path,
             "L6", "--out", str(out), "--bootstrap", "50"]
     assert main(args) == 0
     printed = capsys.readouterr().out
-    assert "| Medium |" in printed and f"written: {out}" in printed
+    assert "| L6 (128-d) | Medium |" in printed and f"written: {out}" in printed
     assert "gives no figure quoted here" in printed
     config = json.loads((out / "config.json").read_text())
     assert config["artifact"] == "benchmark-result" and config["neuralcodes_version"]
@@ -81,7 +81,9 @@ def test_pca_fitted_elsewhere_or_on_self(run_dir: Path, tmp_path: Path,
     assert np.load(out / "codes" / "database.npy").shape == (8, 4)
     assert (out / "codes" / "pca.npz").is_file()
     assert main([*base, "--pca-fit-on", "self", "--whiten", "--out", str(out)]) == 0  # replaced
-    assert "fitted on this benchmark's own database" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "fitted on this benchmark's own database" in text
+    assert "| L7, PCA 4-d whitened (own database: optimistic) | – |" in text
     config = json.loads((out / "config.json").read_text())
     assert config["pca"]["on_database"] is True and config["pca"]["whiten"] is True
     assert "own database" in (out / "results.md").read_text()

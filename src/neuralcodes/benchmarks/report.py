@@ -39,19 +39,28 @@ def result_text(
     if skipped:
         lines.append(f"- {len(skipped)} unreadable database images left out: "
                      + ", ".join(skipped[:5]) + (", ..." if len(skipped) > 5 else ""))
-    lines += ["", markdown_table(*_score_table(rows))]
+    lines += ["", markdown_table(*_score_table(rows, _codes_cell(layer, dims, pca)))]
     lines += _paper_lines(paper, rows)
     return "\n".join(lines)
 
 
-def _score_table(rows: Sequence[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+def _codes_cell(layer: str, dims: int, pca: dict[str, Any] | None) -> str:
+    if pca is None:
+        return f"{layer} ({dims}-d)"
+    fitted = "own database: optimistic" if pca["on_database"] else "fitted elsewhere"
+    return f"{layer}, PCA {dims}-d{' whitened' if pca['whiten'] else ''} ({fitted})"
+
+
+def _score_table(rows: Sequence[dict[str, Any]],
+                 codes: str) -> tuple[list[str], list[list[str]]]:
     metric = rows[0]["metric"]
     ks = list(rows[0].get("precision_at", {}))
-    header = ["setup", metric, "95 % CI", *(f"mP@{k}" for k in ks), "queries"]
+    header = ["codes", "setup", metric, "95 % CI", *(f"mP@{k}" for k in ks), "queries"]
     body = []
     for r in rows:
         ci = r["ci95"] or [float("nan")] * 2
-        body.append([SETUP_TITLE.get(r["setup"], r["setup"]), _fmt(r["value"]), ci_text(*ci),
+        body.append([codes, SETUP_TITLE.get(r["setup"], r["setup"]), _fmt(r["value"]),
+                     ci_text(*ci),
                      *(_fmt(r["precision_at"][k]["value"]) for k in ks), str(r["n_queries"])])
     return header, body
 

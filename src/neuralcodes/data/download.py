@@ -183,7 +183,10 @@ def extract_tar(
             tmp = Path(tempfile.mkdtemp(prefix=f".{tar_path.name}.extract.", dir=dest_dir))
             try:
                 tracked = progress.track(members, len(members), f"extract {tar_path.name}")
-                tf.extractall(tmp, members=tracked, filter="data")
+                if hasattr(tarfile, "data_filter"):  # Python >= 3.10.12: a second line of checks
+                    tf.extractall(tmp, members=tracked, filter="data")
+                else:  # pragma: no cover - older Pythons: the checks above alone
+                    tf.extractall(tmp, members=tracked)
                 for top in tops:
                     os.replace(tmp / top, dest_dir / top)
             finally:
