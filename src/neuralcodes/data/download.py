@@ -1,21 +1,25 @@
-"""Resumable, checksum-verified download and atomic unzip (standard library only).
+"""Resumable, checksum-verified download and atomic unzip / untar (standard library only).
 
 ``download`` appends to ``<dest>.part`` with an HTTP ``Range`` request, so an interrupted download
 resumes where it stopped (and restarts if the server ignores ``Range``); the file is renamed to
 ``dest`` only once complete and, when a SHA-256 is given, verified. The computed checksum is
-recorded beside it in ``<dest>.sha256``. ``extract_zip`` tests the archive, refuses members that
-would land outside the destination, extracts into a temporary folder beside it and renames into
-place.
+recorded beside it in ``<dest>.sha256``. ``extract_zip`` and ``extract_tar`` (``.tar``,
+``.tar.gz``, ``.tgz``) test the archive, refuse members that would land outside the destination
+(and, in a tar, links and device files), extract into a temporary folder beside it and rename
+into place.
 """
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
+import tarfile
 import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
@@ -150,6 +154,48 @@ def _check_members(zip_path: Path, names: list[str]) -> list[str]:
         if p.parts:
             tops.add(p.parts[0])
     return sorted(tops)
+
+
+def extract_tar(
+    tar_path: str | Path, dest_dir: str | Path, progress: Progress | None = None
+) -> Path:
+    """Extract a ``.tar`` / ``.tar.gz`` / ``.tgz`` into ``dest_dir`` atomically per top-level
+    entry; return ``dest_dir``.
+
+    The whole archive is read first (a truncated or corrupt one is refused before anything is
+    written); members with absolute paths or ``..``, links and device files are refused; an
+    existing top-level entry is an error.
+    """
+    progress = ensure(progress)
+    tar_path, dest_dir = Path(tar_path), Path(dest_dir)
+    try:
+        with tarfile.open(tar_path, "r:*") as tf:
+            members = tf.getmembers()  # reads to the end: a cut archive fails here
+            tops = _check_members(tar_path, [m.name for m in members])
+            for m in members:
+                if not (m.isfile() or m.isdir()):
+                    raise DataError(f"{tar_path}:{m.name}", "not a regular file or folder (a "
+                                    "link or device file); refused")
+            for top in tops:
+                if (dest_dir / top).exists():
+                    raise DataError(dest_dir / top, "already exists; not overwriting it")
+            dest_dir.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{tar_path.name}.extract.", dir=dest_dir))
+            try:
+                tracked = progress.track(members, len(members), f"extract {tar_path.name}")
+                if hasattr(tarfile, "data_filter"):  # Python >= 3.10.12: a second line of checks
+                    tf.extractall(tmp, members=tracked, filter="data")
+                else:  # pragma: no cover - older Pythons: the checks above alone
+                    tf.extractall(tmp, members=tracked)
+                for top in tops:
+                    os.replace(tmp / top, dest_dir / top)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
+        raise DataError(
+            tar_path, f"not a valid tar archive (incomplete download or corrupt: {e})"
+        ) from None
+    return dest_dir
 
 
 def ensure_tiny_imagenet(

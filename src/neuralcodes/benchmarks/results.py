@@ -1,0 +1,143 @@
+"""The result folder of a benchmark run, written to a temporary folder renamed at the end.
+
+::
+
+    OUT/config.json          the configuration, the encoder's fingerprint, the data, the PCA
+    OUT/results.json, .md    the scores with 95 % bootstrap intervals, the paper's figures
+    OUT/per_query.csv, .json every query's AP (or N-S hits, mP@k) per setup
+    OUT/codes/database.npy   (N, D) float32 codes as scored (after PCA), queries.npy (Q, D)
+    OUT/codes/manifest.json  which image each row is, and what made the codes
+    OUT/figures/queries.png  a few queries and their first results
+
+A folder that already holds a benchmark result is replaced as a whole; any other existing,
+non-empty folder is refused before any work starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neuralcodes.artifacts import atomic_save_npy, atomic_write_json, atomic_write_text, read_json
+from neuralcodes.benchmarks.scores import SetupScores
+from neuralcodes.errors import ConfigError, DataError, NeuralCodesError
+from neuralcodes.stats import bootstrap_ci
+
+RESULT_ARTIFACT = "benchmark-result"
+
+
+def check_out(out: str | Path) -> Path:
+    """``out`` if a result may be written there (absent, empty, or a previous result)."""
+    out = Path(out)
+    if not out.exists():
+        return out
+    if not out.is_dir():
+        raise ConfigError(f"{out} exists and is not a folder; choose another --out")
+    if any(out.iterdir()) and not is_result(out):
+        raise ConfigError(f"{out} exists and is not a benchmark result folder; choose another "
+                          "--out (a previous result would be replaced, anything else is kept)")
+    return out
+
+
+def is_result(folder: Path) -> bool:
+    try:
+        return read_json(folder / "config.json").get("artifact") == RESULT_ARTIFACT
+    except (NeuralCodesError, AttributeError):
+        return False
+
+
+@contextlib.contextmanager
+def staged(out: Path) -> Iterator[Path]:
+    """A temporary folder beside ``out``, renamed to ``out`` when the block ends without error."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        yield tmp
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.replace(out, old / out.name)
+        os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def summarise(scores: Mapping[str, SetupScores], metric: str, n_bootstrap: int,
+              seed: int) -> list[dict[str, Any]]:
+    """One JSON-ready row per setup: the mean, its 95 % interval, mP@k (revisited)."""
+    rows = []
+    for setup, s in scores.items():
+        row: dict[str, Any] = {"setup": setup, "metric": "N-S" if metric == "ns" else "mAP",
+                               **_mean_ci(s.per_query, n_bootstrap, seed)}
+        row["n_queries"] = int(np.isfinite(s.per_query).sum())
+        row["n_excluded"] = int((~np.isfinite(s.per_query)).sum())
+        if s.precision_at:
+            row["precision_at"] = {str(k): _mean_ci(v, n_bootstrap, seed)
+                                   for k, v in s.precision_at.items()}
+        rows.append(row)
+    return rows
+
+
+def _mean_ci(values: np.ndarray, n_bootstrap: int, seed: int) -> dict[str, Any]:
+    ok = values[np.isfinite(values)]
+    if ok.size == 0:
+        return {"value": None, "ci95": None}
+    ci = list(bootstrap_ci(ok, n_resamples=n_bootstrap, seed=seed)) if n_bootstrap else None
+    return {"value": float(ok.mean()), "ci95": ci}
+
+
+def per_query_rows(query_names: Sequence[str],
+                   scores: Mapping[str, SetupScores], metric: str) -> list[dict[str, Any]]:
+    key = "ns_hits" if metric == "ns" else "ap"
+    rows = []
+    for setup, s in scores.items():
+        for i, name in enumerate(query_names):
+            row: dict[str, Any] = {"query": name, "setup": setup, key: _num(s.per_query[i])}
+            row |= {f"p@{k}": _num(v[i]) for k, v in s.precision_at.items()}
+            rows.append(row)
+    return rows
+
+
+def _num(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def write_tables(folder: Path, rows: list[dict[str, Any]], summary: dict[str, Any],
+                 text: str) -> None:
+    """per_query.csv/.json and results.json/.md."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
+    atomic_write_text(folder / "per_query.csv", buf.getvalue())
+    atomic_write_json(folder / "per_query.json", rows)
+    atomic_write_json(folder / "results.json", summary)
+    atomic_write_text(folder / "results.md", text)
+
+
+def write_codes(folder: Path, database: np.ndarray, queries: np.ndarray,
+                manifest: dict[str, Any]) -> None:
+    codes = folder / "codes"
+    atomic_save_npy(codes / "database.npy", np.ascontiguousarray(database, np.float32))
+    atomic_save_npy(codes / "queries.npy", np.ascontiguousarray(queries, np.float32))
+    atomic_write_json(codes / "manifest.json", manifest)
+
+
+def load_result(folder: str | Path) -> dict[str, Any]:
+    """``results.json`` of a result folder (checked to be one)."""
+    folder = Path(folder)
+    if not is_result(folder):
+        raise DataError(folder, "not a benchmark result folder (no config.json of one)")
+    return dict(read_json(folder / "results.json"))
