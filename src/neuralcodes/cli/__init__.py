@@ -16,7 +16,8 @@ from neuralcodes import __version__
 from neuralcodes.errors import NeuralCodesError
 
 # Modules under neuralcodes.cli that register subcommands, in the order of `neuralcodes --help`.
-COMMAND_MODULES = ("experiment", "index_cmd", "search_cmd", "serve_cmd", "research", "scale")
+COMMAND_MODULES = ("experiment", "index_cmd", "search_cmd", "serve_cmd", "research", "scale",
+                   "weights_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:
