@@ -62,6 +62,9 @@ def test_run_folder_codes_are_todays(runs: tuple[Path, Path], tmp_path: Path) ->
 
     np.testing.assert_array_equal(enc.load(photo), load_image(photo, 64))
     assert Encoder.from_run(runs[0], layer="L7").fingerprint()["layer"] == "L7"
+    by_fields = Encoder(runs[0], "L6", "cpu", 2)  # as the index builds it from its settings
+    np.testing.assert_array_equal(by_fields.encode(images[:2]), enc.encode(images[:2]))
+    assert pickle.loads(pickle.dumps(enc))._backbone is None
 
 
 def test_missing_run_folder_model(tmp_path: Path) -> None:

@@ -62,6 +62,10 @@ class Encoder:
     workers: int = 0  # decoding threads of encode_images (0: one per available core)
     _backbone: Backbone | None = field(default=None, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.spec, ModelSpec):  # a run folder path, or a SPEC string
+            self.spec = parse_spec(self.spec)
+
     @classmethod
     def from_run(cls, run_dir: str | Path | None = None, *, layer: str | None = None,
                  device: str = "auto", batch_size: int = 256, precision: str = "fp32") -> Encoder:
@@ -139,6 +143,7 @@ class Encoder:
         An unreadable source is logged, reported in ``errors`` and skipped.
         """
         progress = ensure(progress)
+        self.backbone  # noqa: B018  # loaded here, not by several decoding threads at once
         ok = np.zeros(len(srcs), dtype=bool)
         rows: list[np.ndarray] = []
         errors: list[DataError] = []
@@ -214,12 +219,7 @@ def open_encoder(
             raise DataError(parsed.path, "no model.pt in this run folder; train it first")
         parsed = ModelSpec("run", parsed.path.resolve())
     run = parsed.kind == "run"
-    batch = batch_size if batch_size is not None else DEFAULT_BATCH[parsed.kind]
-    prec = precision if precision is not None else ("fp32" if run else "auto")
-    if batch < 1:
-        raise ConfigError(f"batch_size must be at least 1, got {batch}")
-    if prec not in PRECISIONS:
-        raise ConfigError(f"unknown precision {prec!r}; choose one of {list(PRECISIONS)}")
+    batch, prec = _settings(parsed, batch_size, precision)
     enc = Encoder(parsed, layer or "", device, batch, prec, bool(channels_last), workers)
     names = enc.layers
     if layer is None and parsed.path is not None and run:
@@ -230,6 +230,17 @@ def open_encoder(
     enc.layer = layer
     enc.channels_last = enc.backbone.conv and not run if channels_last is None else channels_last
     return enc
+
+
+def _settings(spec: ModelSpec, batch_size: int | None, precision: str | None) -> tuple[int, str]:
+    """The batch size and precision, defaulted by kind and checked."""
+    batch = batch_size if batch_size is not None else DEFAULT_BATCH[spec.kind]
+    prec = precision if precision is not None else ("fp32" if spec.kind == "run" else "auto")
+    if batch < 1:
+        raise ConfigError(f"batch_size must be at least 1, got {batch}")
+    if prec not in PRECISIONS:
+        raise ConfigError(f"unknown precision {prec!r}; choose one of {list(PRECISIONS)}")
+    return batch, prec
 
 
 def check_fingerprint(expected: Mapping[str, Any], encoder: Encoder | Mapping[str, Any], *,

@@ -80,7 +80,7 @@ def save_model(family: str, folder: Path) -> Path:
 
 
 def fake_hub_cache(cache: Path, hub_id: str, folder: Path, *, branch: str = "main") -> str:
-    """Lay ``folder``'s files out as the hub cache does (blobs, snapshot links, refs); the commit."""
+    """Lay ``folder`` out as the hub cache does (blobs, snapshot links, refs); the commit."""
     commit = hashlib.sha1(f"{hub_id}{folder}".encode()).hexdigest()  # 40 hex digits
     repo = cache / f"models--{hub_id.replace('/', '--')}"
     snapshot = repo / "snapshots" / commit

@@ -118,7 +118,7 @@ def test_same_pixels_as_the_models_own_processor(family: str, hf_models: dict[st
 
 
 def test_jpeg_is_decoded_at_reduced_size() -> None:
-    """A 1600 x 1200 JPEG for a 36 / 32 network: drafted at 1/8 (200 x 150), close to a full decode."""
+    """A 1600 x 1200 JPEG for a 36 / 32 network: drafted at 1/8 (200 x 150), near a full decode."""
     buf = io.BytesIO()
     _photo(40, 30).resize((1600, 1200), Image.Resampling.BICUBIC).save(buf, "JPEG", quality=95)
     pre = from_processor_config(PROCESSORS["dinov2"], "x")
