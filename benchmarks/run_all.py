@@ -28,9 +28,10 @@ from benchmarks.common import REPO, WORK_DIR, Row, machine, stderr_log  # noqa: 
 from benchmarks.report import table, write_benchmarks_md  # noqa: E402
 
 OURS = ("train", "extract", "load", "search")
-OTHERS = ("retrieval", "index", "scale")
+OTHERS = ("retrieval", "index", "scale", "encode")
 RESULTS = WORK_DIR / "bench-rows.json"
-NEEDS = {"train": "tensorflow", "extract": "tensorflow", "search": "faiss"}
+NEEDS = {"train": "tensorflow", "extract": "tensorflow", "search": "faiss",
+         "encode": "transformers"}
 
 
 def _installed(module: str) -> bool:

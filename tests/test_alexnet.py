@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from neuralcodes.alexnet import AlexNetCodes, load_alexnet_weights
 from neuralcodes.errors import ConfigError, DataError
+from neuralcodes.models.alexnet import AlexNetCodes, load_alexnet_weights
 
 TORCHVISION_LAYOUT = {
     "features.0.weight": (64, 3, 11, 11), "features.0.bias": (64,),

@@ -19,11 +19,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from neuralcodes.alexnet import INPUT_SIZE as ALEXNET_INPUT
-from neuralcodes.alexnet import AlexNetCodes
 from neuralcodes.artifacts import atomic_torch_save, provenance, state_dict_hash
 from neuralcodes.config import ModelConfig, from_dict, to_dict
 from neuralcodes.errors import ArtifactMismatchError, ConfigError, DataError
+from neuralcodes.models.alexnet import INPUT_SIZE as ALEXNET_INPUT
+from neuralcodes.models.alexnet import AlexNetCodes
 
 MODEL_FORMAT = 1  # bump when the checkpoint layout changes; older files are refused
 LAYER_NAMES = (
@@ -224,8 +224,8 @@ def _build_notebook(cfg: ModelConfig) -> nn.Module:
 
 
 class AlexNet(AlexNetCodes):
-    """The paper's network (``neuralcodes.alexnet``, torchvision's state-dict layout) built from a
-    ``ModelConfig`` (``name="alexnet"``), with the whole feature contract (``code_dims``)."""
+    """The paper's network (``neuralcodes.models.alexnet``, torchvision's state-dict layout)
+    built from a ``ModelConfig`` (``name="alexnet"``), with the whole feature contract."""
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__(num_classes=cfg.num_classes, dropout=cfg.dropout)

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from neuralcodes.alexnet import INPUT_SIZE
 from neuralcodes.cli import main
 from neuralcodes.codesets import extract_specs, parse_specs
 from neuralcodes.config import ModelConfig
 from neuralcodes.errors import ConfigError
 from neuralcodes.metrics import retrieval_scores
 from neuralcodes.model import create_model
+from neuralcodes.models.alexnet import INPUT_SIZE
 from neuralcodes.research.folder_retrieval import folder_retrieval
 from neuralcodes.research.folders import read_labelled_folder
 from neuralcodes.research.networks import Network, open_network, run_model
@@ -73,7 +73,7 @@ def test_wrong_weights_layout_and_network_choice_are_refused(
 def test_cli_with_full_size_alexnet_weights(labelled: Path, tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     """Randomly initialised AlexNet saved as the model zoo saves it (244 MB)."""
-    from neuralcodes.alexnet import AlexNetCodes
+    from neuralcodes.models.alexnet import AlexNetCodes
 
     torch.manual_seed(0)
     weights = tmp_path / "alexnet-random.pth"

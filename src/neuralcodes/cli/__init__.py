@@ -21,7 +21,7 @@ HEAVY_COMMANDS = frozenset({"run", "demo", "train", "train-ddp", "codes", "index
                             "finetune", "compare", "folder-retrieval", "recipes", "benchmark"})
 # Modules under neuralcodes.cli that register subcommands, in the order of `neuralcodes --help`.
 COMMAND_MODULES = ("experiment", "index_cmd", "search_cmd", "serve_cmd", "research", "scale",
-                   "benchmark_cmd", "export_cmd")
+                   "benchmark_cmd", "export_cmd", "weights_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:

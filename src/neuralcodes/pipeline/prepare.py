@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from neuralcodes.data.split import Split, make_split
 from neuralcodes.data.synthetic import make_synthetic
 from neuralcodes.data.tinyimagenet import read_tiny_imagenet
 from neuralcodes.errors import ArtifactMismatchError
+from neuralcodes.paths import neuralcodes_home
 from neuralcodes.progress import Progress, ensure
 from neuralcodes.runs import RunDir, check_same_config, load_config, save_config
 
@@ -30,11 +30,6 @@ class RunData:
     @property
     def class_names(self) -> tuple[str, ...]:
         return tuple(self.cache.class_names)
-
-
-def neuralcodes_home() -> Path:
-    """Where downloads and generated datasets live: $NEURALCODES_HOME or ~/.cache/neuralcodes."""
-    return Path(os.environ.get("NEURALCODES_HOME", Path.home() / ".cache" / "neuralcodes"))
 
 
 def resolve_source(data: DataConfig, progress: Progress | None = None) -> Path:

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from torch import nn
 
-from neuralcodes.alexnet import INPUT_SIZE, load_alexnet_weights
 from neuralcodes.config import ModelConfig
 from neuralcodes.errors import ConfigError
 from neuralcodes.model import create_model, load_model
+from neuralcodes.models.alexnet import INPUT_SIZE, load_alexnet_weights
 from neuralcodes.runs import RunDir
 
 

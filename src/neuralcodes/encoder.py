@@ -1,0 +1,280 @@
+"""The image encoder: any network named by a SPEC, one layer, L2-normalised codes.
+
+    enc = open_encoder("hf:facebook/dinov2-small")           # or a run folder, "alexnet", ...
+    enc.layer, enc.layers, enc.dim, enc.image_size
+    pixels = enc.load("photo.jpg")                            # (S, S, 3) uint8, the net's policy
+    codes = enc.encode(np.stack([pixels]))                    # (N, D) float32, rows L2-normalised
+    result = enc.encode_images(paths)                         # decode in threads + encode
+    check_fingerprint(index_manifest, enc)                    # refuses another network
+
+An ``Encoder`` is described entirely by its settings (SPEC, layer, device, batch size,
+precision); the network is loaded on first use and dropped when pickled, so an encoder can be
+sent to worker processes and rebuilt there. A run folder's encoder behaves as before SPECs
+existed: the same codes (fp32, no channels-last) and the same fingerprint keys.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from neuralcodes.device import PRECISIONS
+from neuralcodes.errors import ArtifactMismatchError, ConfigError, DataError
+from neuralcodes.models.spec import ModelSpec, parse_spec
+from neuralcodes.progress import Progress, ensure
+from neuralcodes.runs import RunDir, best_layer, latest_run
+
+if TYPE_CHECKING:
+    from neuralcodes.models.backbone import Backbone
+    from neuralcodes.models.preprocess import Preprocess
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH = {"run": 256, "alexnet": 64, "hf": 32}
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """The codes of the readable images among N sources, and why the others were skipped."""
+
+    codes: np.ndarray  # (M, D) float32, rows L2-normalised, in source order
+    ok: np.ndarray  # (N,) bool: which sources the M rows are
+    errors: tuple[DataError, ...] = ()  # one per unreadable source, naming it
+
+
+@dataclass
+class Encoder:
+    """Images (N, S, S, 3) uint8 -> neural codes (N, D) float32 of one layer of one network."""
+
+    spec: ModelSpec
+    layer: str
+    device: str = "auto"
+    batch_size: int = 256
+    precision: str = "fp32"
+    channels_last: bool = False
+    workers: int = 0  # decoding threads of encode_images (0: one per available core)
+    _backbone: Backbone | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.spec, ModelSpec):  # a run folder path, or a SPEC string
+            self.spec = parse_spec(self.spec)
+
+    @classmethod
+    def from_run(cls, run_dir: str | Path | None = None, *, layer: str | None = None,
+                 device: str = "auto", batch_size: int = 256, precision: str = "fp32") -> Encoder:
+        """The encoder of a run folder (default: the newest run), as before SPECs."""
+        run = Path(run_dir) if run_dir is not None else latest_run()
+        return open_encoder(ModelSpec("run", run), layer=layer, device=device,
+                            batch_size=batch_size, precision=precision)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_backbone"] = None  # rebuilt from the spec in the receiving process
+        return state
+
+    @property
+    def backbone(self) -> Backbone:
+        """The network (loaded once, in eval mode, on the chosen device)."""
+        if self._backbone is None:
+            from neuralcodes.device import pick_device
+            from neuralcodes.models.backbone import open_backbone
+
+            self._backbone = open_backbone(self.spec, pick_device(self.device))
+        return self._backbone
+
+    @property
+    def run_dir(self) -> Path | None:
+        """The run folder of a run folder's encoder; None for other networks."""
+        return self.spec.path if self.spec.kind == "run" else None
+
+    @property
+    def image_size(self) -> int:
+        return self.backbone.image_size
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        """The names ``layer`` can take for this network."""
+        return self.backbone.layers
+
+    @property
+    def preprocess(self) -> Preprocess | None:
+        """The network's image preprocessing (None: a run folder's centre square + Lanczos)."""
+        return self.backbone.preprocess
+
+    @property
+    def dim(self) -> int:
+        """The length D of one code."""
+        model: Any = self.backbone.model
+        return int(model.code_dims(self.layer))
+
+    def load(self, src: Any) -> np.ndarray:
+        """Any image (path, bytes, binary file, PIL image, array) -> (S, S, 3) ``uint8``."""
+        return self.backbone.load(src)
+
+    def encode(self, images: np.ndarray) -> np.ndarray:
+        """(N, S, S, 3) uint8 -> (N, D) float32, each row L2-normalised."""
+        from neuralcodes.codes import extract_codes
+        from neuralcodes.device import pick_device, resolve_precision
+
+        s = self.image_size
+        if images.ndim != 4 or images.shape[1:] != (s, s, 3) or images.dtype != np.uint8:
+            raise ConfigError(f"expected uint8 images (N, {s}, {s}, 3), got "
+                              f"{images.dtype} {images.shape}")
+        if len(images) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        device = pick_device(self.device)
+        codes = extract_codes(
+            self.backbone.model, images, [self.layer], batch_size=self.batch_size, device=device,
+            precision=resolve_precision(self.precision, device), normalize=True,
+            channels_last=self.channels_last,
+        )[self.layer]
+        return np.ascontiguousarray(codes, dtype=np.float32).reshape(len(images), -1)
+
+    def encode_images(self, srcs: Sequence[Any], *, progress: Progress | None = None) -> Encoded:
+        """Load ``srcs`` in threads (the next batch while this one is encoded) and encode them.
+
+        An unreadable source is logged, reported in ``errors`` and skipped.
+        """
+        progress = ensure(progress)
+        self.backbone  # noqa: B018  # loaded here, not by several decoding threads at once
+        ok = np.zeros(len(srcs), dtype=bool)
+        rows: list[np.ndarray] = []
+        errors: list[DataError] = []
+        with ThreadPoolExecutor(self.workers or available_cores()) as pool:
+            batches = _prefetched(pool, self._try_load, srcs, self.batch_size)
+            for start, loaded in progress.track(batches, -(-len(srcs) // self.batch_size),
+                                                "encode"):
+                good = [(i, a) for i, a in enumerate(loaded) if isinstance(a, np.ndarray)]
+                errors += [e for e in loaded if isinstance(e, DataError)]
+                if good:
+                    ok[[start + i for i, _ in good]] = True
+                    rows.append(self.encode(np.stack([a for _, a in good])))
+        codes = np.concatenate(rows) if rows else np.zeros((0, self.dim), np.float32)
+        return Encoded(codes, ok, tuple(errors))
+
+    def _try_load(self, src: Any) -> np.ndarray | DataError:
+        try:
+            return self.load(src)
+        except DataError as e:
+            log.warning("skipped %s", e)
+            return e
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What an index built with this encoder must record and match."""
+        fp = {**self.backbone.identity, "layer": self.layer, "image_size": self.image_size,
+              "code_dim": self.dim}
+        if self.preprocess is not None:
+            fp["preprocess"] = self.preprocess.to_dict()
+        return fp
+
+
+def _prefetched(pool: ThreadPoolExecutor, load: Any, srcs: Sequence[Any],
+                batch: int) -> Iterator[tuple[int, list[Any]]]:
+    """(start, loaded items) per batch; the next batch is being loaded while one is yielded."""
+    pending: tuple[int, list[Future[Any]]] | None = None
+    for start in [*range(0, len(srcs), batch), len(srcs)]:
+        current = (start, [pool.submit(load, s) for s in srcs[start : start + batch]])
+        if pending is not None:
+            yield pending[0], [f.result() for f in pending[1]]
+        pending = current
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def open_encoder(
+    spec: str | os.PathLike[str] | ModelSpec | None = None,
+    *,
+    layer: str | None = None,
+    device: str = "auto",
+    precision: str | None = None,
+    batch_size: int | None = None,
+    channels_last: bool | None = None,
+    workers: int = 0,
+) -> Encoder:
+    """The encoder of a SPEC (default: the newest run folder), its network loaded.
+
+    ``layer`` defaults to the network's default code (a run folder: its best layer by
+    out-of-domain mAP, else L6; AlexNet: L6; a Hugging Face model: its family's default).
+    ``precision`` defaults to fp32 for a run folder (today's codes, bit for bit) and to "auto"
+    (bf16 where the CPU or GPU has it) for pretrained networks; ``channels_last`` to True for
+    pretrained conv nets.
+    """
+    parsed = parse_spec(spec) if spec is not None else ModelSpec("run", latest_run())
+    if parsed.kind == "run":
+        assert parsed.path is not None
+        if not (parsed.path / "model.pt").is_file():
+            raise DataError(parsed.path, "no model.pt in this run folder; train it first")
+        parsed = ModelSpec("run", parsed.path.resolve())
+    run = parsed.kind == "run"
+    batch, prec = _settings(parsed, batch_size, precision)
+    enc = Encoder(parsed, layer or "", device, batch, prec, bool(channels_last), workers)
+    names = enc.layers
+    if layer is None and parsed.path is not None and run:
+        layer = best_layer(RunDir(parsed.path), names)
+    layer = layer or enc.backbone.default_layer
+    if layer not in names:
+        raise ConfigError(f"unknown layer {layer!r} for {parsed}; it has {list(names)}")
+    enc.layer = layer
+    enc.channels_last = enc.backbone.conv and not run if channels_last is None else channels_last
+    return enc
+
+
+def _settings(spec: ModelSpec, batch_size: int | None, precision: str | None) -> tuple[int, str]:
+    """The batch size and precision, defaulted by kind and checked."""
+    batch = batch_size if batch_size is not None else DEFAULT_BATCH[spec.kind]
+    prec = precision if precision is not None else ("fp32" if spec.kind == "run" else "auto")
+    if batch < 1:
+        raise ConfigError(f"batch_size must be at least 1, got {batch}")
+    if prec not in PRECISIONS:
+        raise ConfigError(f"unknown precision {prec!r}; choose one of {list(PRECISIONS)}")
+    return batch, prec
+
+
+def check_fingerprint(expected: Mapping[str, Any], encoder: Encoder | Mapping[str, Any], *,
+                      where: str = "the index") -> None:
+    """Refuse an encoder whose network, revision, layer or preprocessing differs from
+    ``expected`` (a recorded fingerprint), naming every difference."""
+    actual = encoder if isinstance(encoder, Mapping) else encoder.fingerprint()
+    diffs = fingerprint_differences(expected, actual)
+    if diffs:
+        raise ArtifactMismatchError(f"{where} was made with another network or input: "
+                                    + "; ".join(diffs))
+
+
+def fingerprint_differences(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
+    """One line per difference: '<key>: <expected> there, <actual> here'."""
+    if expected.get("kind", "run") != actual.get("kind", "run"):
+        return [f"network: {describe(expected)} there, {describe(actual)} here"]
+    diffs = []
+    for key, value in actual.items():
+        old = expected.get(key)
+        if isinstance(old, Mapping) and isinstance(value, Mapping):
+            diffs += [f"{key}.{k}: {old.get(k)!r} there, {value.get(k)!r} here"
+                      for k in sorted(set(old) | set(value)) if old.get(k) != value.get(k)]
+        elif old != value:
+            diffs.append(f"{key}: {old!r} there, {value!r} here")
+    return diffs
+
+
+def describe(fp: Mapping[str, Any]) -> str:
+    """A fingerprint's network in words."""
+    kind = fp.get("kind", "run")
+    if kind == "run":
+        return f"a neuralcodes run's {fp.get('model_name')} model {fp.get('model_hash')}"
+    if fp.get("hub_id"):
+        return f"hf:{fp['hub_id']} at revision {fp.get('revision')}"
+    what = "AlexNet weights" if kind == "alexnet" else f"a local {fp.get('model_name')} folder"
+    return f"{what} (weights sha256 {str(fp.get('weights_sha256'))[:16]}...)"
