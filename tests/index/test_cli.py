@@ -55,7 +55,7 @@ def test_update_add_remove_info(built: Path, photos: Path, capsys: pytest.Captur
     assert main(["index", "info", str(built), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["images"] == 21 and info["layer"] == "L6"
-    assert "matches the run folder" in info["model"]
+    assert "matches the run folder" in info["model_status"]
     assert main(["index", "info", str(built)]) == 0
     assert "stored dims" in capsys.readouterr().out
 
