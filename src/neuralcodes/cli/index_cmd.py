@@ -133,7 +133,7 @@ def _build(args: argparse.Namespace) -> int:
                           "give --ray-workers (and --cpus-per-worker for decoding threads)")
     from neuralcodes.distributed.ray_index import build_index_ray
 
-    names = {"ray_workers": "workers", "shards": "shard_dir"}
+    names = {"shards": "shard_dir"}
     ray = {names.get(k, k): getattr(args, k) for k in RAY_OPTIONS if getattr(args, k) is not None}
     _summary(build_index_ray(args.photos_dir, args.out, **_build_kwargs(args),
                              address=None if args.ray == LOCAL else args.ray, **ray))

@@ -47,7 +47,7 @@ def build_index_ray(
     device: str = "auto",
     force: bool = False,
     address: str | None = None,
-    workers: int = 2,
+    ray_workers: int = 2,
     cpus_per_worker: float = 1,
     num_gpus_per_worker: float = 0,
     shard_size: int = DEFAULT_SHARD_SIZE,
@@ -58,9 +58,10 @@ def build_index_ray(
     """Index every image under ``photos_dir`` into ``out_dir``, extracting codes on Ray.
 
     ``address``: a Ray cluster ("auto", "ray://host:10001"); None starts a local Ray with
-    ``workers * cpus_per_worker`` CPUs. Shards go to ``shard_dir`` (default ``out_dir/shards``,
-    deleted once the index is written; a folder you name is kept). A rerun after a failure skips
-    the shards already written. The other arguments are ``build_index``'s.
+    ``ray_workers * cpus_per_worker`` CPUs; each Ray worker holds one copy of the network.
+    Shards go to ``shard_dir`` (default ``out_dir/shards``, deleted once the index is written; a
+    folder you name is kept). A rerun after a failure skips the shards already written. The
+    other arguments are ``build_index``'s.
     """
     out, settings, encoder = prepare_build(
         photos_dir, out_dir, run_dir=run_dir, layer=layer, pca=pca, backend=backend,
@@ -71,11 +72,11 @@ def build_index_ray(
         logged = LoggedProgress(ensure(progress), out)
         plan = ShardPlan(tuple(rel_path(root, p) for p in scan_images(root, skip=(out, shards))),
                          shard_size)
-        logged.log(f"build {out} from {root} on Ray: {len(plan.files)} files, {workers} workers, "
-                   f"model {encoder.fingerprint()['model_hash']}, layer {encoder.layer}")
-        cpus = None if address else max(1, int(np.ceil(workers * cpus_per_worker)))
+        logged.log(f"build {out} from {root} on Ray: {len(plan.files)} files, {ray_workers} "
+                   f"workers, model {encoder.fingerprint()['model_hash']}, layer {encoder.layer}")
+        cpus = None if address else max(1, int(np.ceil(ray_workers * cpus_per_worker)))
         with ray_session(address, num_cpus=cpus):
-            summary = extract_shards(root, plan, encoder, shards, workers=workers,
+            summary = extract_shards(root, plan, encoder, shards, workers=ray_workers,
                                      cpus_per_worker=cpus_per_worker,
                                      num_gpus_per_worker=num_gpus_per_worker,
                                      worker_class=worker_class, progress=logged)
