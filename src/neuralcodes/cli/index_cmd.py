@@ -31,19 +31,7 @@ def register(subparsers: Any) -> None:
         "index", help="build and maintain a searchable index of a folder of images",
         description="Build and maintain a persistent neural-code index of a folder of images.")
     actions = parser.add_subparsers(dest="index_action", metavar="ACTION", required=True)
-
-    build = actions.add_parser("build", help="index every image under a folder")
-    build.add_argument("photos_dir", help="folder of images, scanned recursively")
-    build.add_argument("--out", required=True, help="index folder to write")
-    build.add_argument("--model", metavar="RUN_DIR", help="trained run folder (default: newest)")
-    build.add_argument("--layer", help="code layer, e.g. L6 (default: the run's best)")
-    build.add_argument("--pca", type=int, metavar="DIMS", help="compress codes to 16..512 dims")
-    build.add_argument("--force", action="store_true", help="write into an existing folder "
-                       "that is not an index, or replace an index of another model or layer")
-    _job_options(build)
-    _faiss_options(build)
-    _ray_options(build)
-    build.set_defaults(func=_build)
+    _build_parser(actions)
 
     update = actions.add_parser("update", help="pick up new, changed and deleted files")
     update.add_argument("index_dir")
@@ -70,6 +58,21 @@ def register(subparsers: Any) -> None:
     info.set_defaults(func=_info)
 
 
+def _build_parser(actions: Any) -> None:
+    build = actions.add_parser("build", help="index every image under a folder")
+    build.add_argument("photos_dir", help="folder of images, scanned recursively")
+    build.add_argument("--out", required=True, help="index folder to write")
+    build.add_argument("--model", metavar="RUN_DIR", help="trained run folder (default: newest)")
+    build.add_argument("--layer", help="code layer, e.g. L6 (default: the run's best)")
+    build.add_argument("--pca", type=int, metavar="DIMS", help="compress codes to 16..512 dims")
+    build.add_argument("--force", action="store_true", help="write into an existing folder "
+                       "that is not an index, or replace an index of another model or layer")
+    _job_options(build)
+    _faiss_options(build)
+    _ray_options(build)
+    build.set_defaults(func=_build)
+
+
 def _job_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=256, help="images per forward pass")
     p.add_argument("--workers", type=int, help="decoding processes (default: the cores, <= 8)")
@@ -81,14 +84,15 @@ def _faiss_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("search backend (FAISS knobs; unset ones are chosen from the size)")
     g.add_argument("--backend", choices=("exact", "ivfpq", "hnsw", "faiss"),
                    help="exact search (default), or an approximate FAISS index")
-    g.add_argument("--nlist", type=int, help="ivfpq: inverted lists (default: about 4 sqrt(N))")
-    g.add_argument("--nprobe", type=int, help="ivfpq, faiss: lists visited per query (default: "
-                   "nlist / 8, at least 16; `search --nprobe` overrides it)")
-    g.add_argument("--hnsw-m", type=int, metavar="M", help="hnsw: FAISS's M, links per node "
-                   "(default 32)")
-    g.add_argument("--ef-construction", type=int, help="hnsw: efConstruction (default 80)")
-    g.add_argument("--ef-search", type=int, help="hnsw, faiss: efSearch (default 128; "
-                   "`search --ef-search` overrides it)")
+    knobs = [("--nlist", "ivfpq: inverted lists (default: about 4 sqrt(N))"),
+             ("--nprobe", "ivfpq, faiss: lists visited per query (default: nlist / 8, at least "
+              "16; `search --nprobe` overrides it)"),
+             ("--hnsw-m", "hnsw: FAISS's M, links per node (default 32)"),
+             ("--ef-construction", "hnsw: efConstruction (default 80)"),
+             ("--ef-search", "hnsw, faiss: efSearch (default 128; `search --ef-search` "
+              "overrides it)")]
+    for flag, text in knobs:
+        g.add_argument(flag, type=int, metavar="M" if flag == "--hnsw-m" else "N", help=text)
     g.add_argument("--faiss-factory", metavar="STRING", help="any faiss.index_factory string, "
                    "e.g. 'IVF256,PQ32' or 'HNSW32' (implies --backend faiss)")
 
@@ -98,10 +102,14 @@ def _ray_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--ray", nargs="?", const=LOCAL, metavar="ADDRESS",
                    help="use Ray: a cluster address (auto, ray://HOST:10001), or none for a "
                    "local Ray on this machine")
-    g.add_argument("--ray-workers", type=int, help="Ray workers, one model each (default 2)")
-    g.add_argument("--cpus-per-worker", type=float, help="CPUs per Ray worker (default 1)")
-    g.add_argument("--num-gpus-per-worker", type=float, help="GPUs per Ray worker (default 0)")
-    g.add_argument("--shard-size", type=int, help="images per code shard (default 1024)")
+    g.add_argument("--ray-workers", type=int, metavar="N",
+                   help="Ray workers, one model each (default 2)")
+    g.add_argument("--cpus-per-worker", type=float, metavar="N",
+                   help="CPUs (decoding threads) per Ray worker (default 1)")
+    g.add_argument("--num-gpus-per-worker", type=float, metavar="N",
+                   help="GPUs per Ray worker (default 0)")
+    g.add_argument("--shard-size", type=int, metavar="N",
+                   help="images per code shard (default 1024)")
     g.add_argument("--shards", metavar="DIR", help="shard folder on storage every worker "
                    "reaches (kept; default: INDEX_DIR/shards, deleted when done)")
 
