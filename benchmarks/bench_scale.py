@@ -79,7 +79,7 @@ def main() -> None:
     try:
         for n in (1, 2):
             secs, info = time_it(lambda n=n: build_index_ray(
-                work / "photos", work / f"ray{n}", workers=n, shard_size=250, **common))
+                work / "photos", work / f"ray{n}", ray_workers=n, shard_size=250, **common))
             rows[f"ray-{n}"] = {"seconds": secs, "images_per_s": args.images / secs,
                                 "extract_images_per_s": info.images_per_s or 0.0}
     finally:

@@ -1,5 +1,5 @@
 """The scale-out commands end to end: ``torchrun ... -m neuralcodes train-ddp`` on a prepared run
-folder, and ``neuralcodes index-ray`` (each starts its own processes: marked slow)."""
+folder, and ``neuralcodes index build --ray`` (each starts its own processes: marked slow)."""
 
 from __future__ import annotations
 
@@ -45,14 +45,15 @@ def test_torchrun_train_ddp_trains_a_prepared_run(tmp_path: Path, monkeypatch: p
 
 
 @pytest.mark.slow
-def test_index_ray_command_builds_an_index(
+def test_index_build_ray_command_builds_an_index(
     tmp_path: Path, run_dir: Path, photo_maker: Callable[..., Path],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     pytest.importorskip("ray")
     photos = photo_maker(tmp_path / "photos", 12, bad=0)
-    rc = main(["index-ray", str(photos), "--out", str(tmp_path / "idx"), "--model", str(run_dir),
-               "--device", "cpu", "--workers", "2", "--shard-size", "5", "-q"])
+    rc = main(["index", "build", str(photos), "--out", str(tmp_path / "idx"), "--model",
+               str(run_dir), "--device", "cpu", "--ray", "--ray-workers", "2", "--shard-size",
+               "5", "-q"])
     assert rc == 0
     assert "12 images" in capsys.readouterr().out
     manifest = read_manifest(tmp_path / "idx")

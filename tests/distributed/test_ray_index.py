@@ -58,7 +58,8 @@ def test_ray_build_equals_single_process_build(
     single = build_index(photos, tmp_path / "single", run_dir=run_dir, device="cpu",
                          batch_size=16, workers=1, pca=pca, backend=backend)
     info = build_index_ray(photos, tmp_path / "ray", run_dir=run_dir, device="cpu",
-                           batch_size=16, workers=2, shard_size=8, pca=pca, backend=backend)
+                           batch_size=16, ray_workers=2, shard_size=8, pca=pca,
+                           backend=backend)
     m1, e1, v1 = load(tmp_path / "single")
     m2, e2, v2 = load(tmp_path / "ray")
     assert info.count == single.count == 45

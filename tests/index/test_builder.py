@@ -265,3 +265,52 @@ def test_hnsw_backend_records_recall(photos: Path, run_dir: Path, tmp_path: Path
     a = Index.open(tmp_path / "idx", device="cpu").search(q, k=5)
     b = Index.open(tmp_path / "exact", device="cpu").search(q, k=5)
     np.testing.assert_array_equal(a.ids, b.ids)
+
+
+def test_update_does_not_reread_unchanged_bad_files(
+    photos: Path, run_dir: Path, tmp_path: Path, new_photo: Any
+) -> None:
+    idx = tmp_path / "idx"
+    bad = photos / "bad.jpg"
+    bad.write_text("not a jpeg")
+    _build(photos, idx, run_dir)
+    gen = read_manifest(idx)["generation"]
+    st = bad.stat()
+    assert read_manifest(idx)["skipped"][0][::2] == ["bad.jpg", st.st_size]
+    assert read_manifest(idx)["skipped"][0][3] == st.st_mtime_ns
+    info = update_index(idx, device="cpu", workers=1)  # nothing changed: nothing read or written
+    assert (info.generation, info.skipped) == (None, ())
+    assert read_manifest(idx)["generation"] == gen
+    assert (idx / "progress.log").read_text().count("skipped bad.jpg") == 1
+    bad.write_text("still not a jpeg")  # changed: read again
+    info = update_index(idx, device="cpu", workers=1)
+    assert [p for p, _ in info.skipped] == ["bad.jpg"] and info.count == 20
+    assert [s[0] for s in read_manifest(idx)["skipped"]] == ["bad.jpg"]
+    assert update_index(idx, device="cpu", workers=1).generation is None
+    new_photo(bad, seed=77, fmt="JPEG")  # repaired: indexed
+    info = update_index(idx, device="cpu", workers=1)
+    assert (info.added, info.count, read_manifest(idx)["skipped"]) == (1, 21, [])
+
+
+def test_a_deleted_bad_file_leaves_the_skipped_list(
+    photos: Path, run_dir: Path, tmp_path: Path
+) -> None:
+    idx = tmp_path / "idx"
+    (photos / "bad.png").write_bytes(b"\x89PNG broken")
+    _build(photos, idx, run_dir)
+    (photos / "bad.png").unlink()
+    info = update_index(idx, device="cpu", workers=1)
+    assert info.generation is not None and read_manifest(idx)["skipped"] == []
+    assert update_index(idx, device="cpu", workers=1).generation is None
+
+
+def test_ivfpq_below_the_minimum_says_it_built_a_flat_index(
+    photos: Path, run_dir: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("faiss")
+    info = _build(photos, tmp_path / "idx", run_dir, backend="ivfpq")
+    assert (info.backend, info.structure, info.recall_at_10) == ("ivfpq", "Flat", 1.0)
+    backend = read_manifest(tmp_path / "idx")["backend"]
+    assert (backend["kind"], backend["structure"]) == ("ivfpq", "Flat")
+    assert "ivfpq backend: Flat index (flat (fewer than 1000 vectors))" in (
+        tmp_path / "idx" / "progress.log").read_text()

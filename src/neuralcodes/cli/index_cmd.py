@@ -1,4 +1,8 @@
-"""``neuralcodes index build|update|add|remove|info``: a persistent index of a folder of images."""
+"""``neuralcodes index build|update|add|remove|info``: a persistent index of a folder of images.
+
+``index build --ray [ADDRESS]`` extracts the codes on Ray workers (``--ray-workers``) instead of
+this process and its decoding processes (``--workers``); the index written is the same.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,19 @@ import json
 from typing import Any
 
 from neuralcodes.cli.progress_cli import ConsoleProgress
+from neuralcodes.errors import ConfigError
+
+LOCAL = "local"  # --ray without an address: start a local Ray on this machine
+RAY_OPTIONS = ("ray_workers", "cpus_per_worker", "num_gpus_per_worker", "shard_size", "shards")
+FAISS_OPTIONS = ("nlist", "nprobe", "hnsw_m", "ef_construction", "ef_search")
+LABELS = {  # index info: key -> what the table shows
+    "index_dir": "index", "skipped": "skipped files", "excluded": "removed by hand (excluded)",
+    "photos_root": "photos folder", "run_dir": "run folder", "model_name": "model",
+    "model_hash": "model hash", "model_status": "model status", "image_size": "image size",
+    "code_dim": "code dims", "dim": "stored dims", "backend_params": "backend parameters",
+    "recall_at_10": "recall@10", "generation_bytes": "generation size",
+    "neuralcodes_version": "neuralcodes version",
+}
 
 
 def register(subparsers: Any) -> None:
@@ -14,20 +31,7 @@ def register(subparsers: Any) -> None:
         "index", help="build and maintain a searchable index of a folder of images",
         description="Build and maintain a persistent neural-code index of a folder of images.")
     actions = parser.add_subparsers(dest="index_action", metavar="ACTION", required=True)
-
-    build = actions.add_parser("build", help="index every image under a folder")
-    build.add_argument("photos_dir", help="folder of images, scanned recursively")
-    build.add_argument("--out", required=True, help="index folder to write")
-    build.add_argument("--model", metavar="RUN_DIR", help="trained run folder (default: newest)")
-    build.add_argument("--layer", help="code layer, e.g. L6 (default: the run's best)")
-    build.add_argument("--pca", type=int, metavar="DIMS", help="compress codes to 16..512 dims")
-    build.add_argument("--backend", choices=("exact", "ivfpq", "hnsw"), default="exact",
-                       help="exact search, or an approximate FAISS index (default: exact)")
-    _job_options(build)
-    from neuralcodes.cli.scale import add_ray_options
-
-    add_ray_options(build)
-    build.set_defaults(func=_build)
+    _build_parser(actions)
 
     update = actions.add_parser("update", help="pick up new, changed and deleted files")
     update.add_argument("index_dir")
@@ -50,8 +54,23 @@ def register(subparsers: Any) -> None:
 
     info = actions.add_parser("info", help="what the index holds and what built it")
     info.add_argument("index_dir")
-    info.add_argument("--json", action="store_true", help="print JSON")
+    info.add_argument("--json", action="store_true", help="print JSON (plain keys and values)")
     info.set_defaults(func=_info)
+
+
+def _build_parser(actions: Any) -> None:
+    build = actions.add_parser("build", help="index every image under a folder")
+    build.add_argument("photos_dir", help="folder of images, scanned recursively")
+    build.add_argument("--out", required=True, help="index folder to write")
+    build.add_argument("--model", metavar="RUN_DIR", help="trained run folder (default: newest)")
+    build.add_argument("--layer", help="code layer, e.g. L6 (default: the run's best)")
+    build.add_argument("--pca", type=int, metavar="DIMS", help="compress codes to 16..512 dims")
+    build.add_argument("--force", action="store_true", help="write into an existing folder "
+                       "that is not an index, or replace an index of another model or layer")
+    _job_options(build)
+    _faiss_options(build)
+    _ray_options(build)
+    build.set_defaults(func=_build)
 
 
 def _job_options(p: argparse.ArgumentParser) -> None:
@@ -61,19 +80,71 @@ def _job_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
 
 
+def _faiss_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("search backend (FAISS knobs; unset ones are chosen from the size)")
+    g.add_argument("--backend", choices=("exact", "ivfpq", "hnsw", "faiss"),
+                   help="exact search (default), or an approximate FAISS index")
+    knobs = [("--nlist", "ivfpq: inverted lists (default: about 4 sqrt(N))"),
+             ("--nprobe", "ivfpq, faiss: lists visited per query (default: nlist / 8, at least "
+              "16; `search --nprobe` overrides it)"),
+             ("--hnsw-m", "hnsw: FAISS's M, links per node (default 32)"),
+             ("--ef-construction", "hnsw: efConstruction (default 80)"),
+             ("--ef-search", "hnsw, faiss: efSearch (default 128; `search --ef-search` "
+              "overrides it)")]
+    for flag, text in knobs:
+        g.add_argument(flag, type=int, metavar="M" if flag == "--hnsw-m" else "N", help=text)
+    g.add_argument("--faiss-factory", metavar="STRING", help="any faiss.index_factory string, "
+                   "e.g. 'IVF256,PQ32' or 'HNSW32' (implies --backend faiss)")
+
+
+def _ray_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("Ray (extract the codes on a pool of Ray workers)")
+    g.add_argument("--ray", nargs="?", const=LOCAL, metavar="ADDRESS",
+                   help="use Ray: a cluster address (auto, ray://HOST:10001), or none for a "
+                   "local Ray on this machine")
+    g.add_argument("--ray-workers", type=int, metavar="N",
+                   help="Ray workers, one model each (default 2)")
+    g.add_argument("--cpus-per-worker", type=float, metavar="N",
+                   help="CPUs (decoding threads) per Ray worker (default 1)")
+    g.add_argument("--num-gpus-per-worker", type=float, metavar="N",
+                   help="GPUs per Ray worker (default 0)")
+    g.add_argument("--shard-size", type=int, metavar="N",
+                   help="images per code shard (default 1024)")
+    g.add_argument("--shards", metavar="DIR", help="shard folder on storage every worker "
+                   "reaches (kept; default: INDEX_DIR/shards, deleted when done)")
+
+
+def _build_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The arguments that ``build_index`` and ``build_index_ray`` share."""
+    from neuralcodes.index.ann_params import AnnParams
+
+    backend = args.backend or ("faiss" if args.faiss_factory else "exact")
+    params = AnnParams(**{k: getattr(args, k) for k in FAISS_OPTIONS},
+                       factory=args.faiss_factory)
+    return {"run_dir": args.model, "layer": args.layer, "pca": args.pca, "backend": backend,
+            "params": params, "batch_size": args.batch_size, "device": args.device,
+            "force": args.force, "progress": ConsoleProgress(args.quiet)}
+
+
 def _build(args: argparse.Namespace) -> int:
-    if getattr(args, "ray", None) is not None:
-        from neuralcodes.cli.scale import run_ray_build
+    ray_given = [f"--{k.replace('_', '-')}" for k in RAY_OPTIONS if getattr(args, k) is not None]
+    if args.ray is None:
+        if ray_given:
+            raise ConfigError(f"{', '.join(ray_given)} only apply with --ray")
+        from neuralcodes.index import build_index
 
-        _summary(run_ray_build(args))
+        _summary(build_index(args.photos_dir, args.out, workers=args.workers,
+                             **_build_kwargs(args)))
         return 0
-    from neuralcodes.index import build_index
+    if args.workers is not None:
+        raise ConfigError("--workers counts decoding processes without --ray; with --ray, "
+                          "give --ray-workers (and --cpus-per-worker for decoding threads)")
+    from neuralcodes.distributed.ray_index import build_index_ray
 
-    info = build_index(args.photos_dir, args.out, run_dir=args.model, layer=args.layer,
-                       pca=args.pca, backend=args.backend, batch_size=args.batch_size,
-                       workers=args.workers, device=args.device,
-                       progress=ConsoleProgress(args.quiet))
-    _summary(info)
+    names = {"shards": "shard_dir"}
+    ray = {names.get(k, k): getattr(args, k) for k in RAY_OPTIONS if getattr(args, k) is not None}
+    _summary(build_index_ray(args.photos_dir, args.out, **_build_kwargs(args),
+                             address=None if args.ray == LOCAL else args.ray, **ray))
     return 0
 
 
@@ -108,12 +179,26 @@ def _info(args: argparse.Namespace) -> int:
     info = describe_index(args.index_dir)
     if args.json:
         print(json.dumps(info, indent=2))
-    else:
-        width = max(len(k) for k in info)
-        for key, value in info.items():
-            shown = json.dumps(value) if isinstance(value, dict | list) else value
-            print(f"{key:<{width}}  {shown}")
+        return 0
+    width = max(len(LABELS.get(k, k)) for k in info)
+    for key, value in info.items():
+        if key == "generation_bytes":
+            value = f"{value / 1e6:.1f} MB"
+        shown = json.dumps(value) if isinstance(value, dict | list) else value
+        print(f"{LABELS.get(key, key):<{width}}  {'none' if value is None else shown}")
     return 0
+
+
+def _backend_text(info: Any) -> str:
+    """What was built: the backend asked for and its structure."""
+    from neuralcodes.index.backends import MIN_ANN_VECTORS
+
+    if info.backend == "exact" or info.structure is None:
+        return str(info.backend)
+    if info.structure == "Flat" and info.backend != "faiss":
+        return (f"{info.backend} asked; built Flat (exact search): fewer than "
+                f"{MIN_ANN_VECTORS} vectors")
+    return f"{info.backend} {info.structure}"
 
 
 def _summary(info: Any) -> None:
@@ -122,15 +207,15 @@ def _summary(info: Any) -> None:
         print(f"{info.index_dir}: up to date, {info.count} images")
     else:
         print(f"{info.index_dir}: {info.count} images ({info.dim}-d {info.layer}, "
-              f"{info.backend}); {info.added} added, {info.changed} changed, "
+              f"{_backend_text(info)}); {info.added} added, {info.changed} changed, "
               f"{info.removed} removed")
     if info.resumed:
         print(f"  {info.resumed} files taken from an interrupted job's checkpoint")
     if info.images_per_s:
         print(f"  {info.images_per_s:.1f} images/s")
     if info.recall_at_10 is not None:
-        print(f"  recall@10 of the {info.backend} index against exact search: "
-              f"{info.recall_at_10:.4f}")
+        print(f"  recall@10 of the {info.structure or info.backend} index against exact "
+              f"search on its own codes: {info.recall_at_10:.4f}")
     if info.skipped:
         print(f"  {len(info.skipped)} files skipped (listed in {info.index_dir}/progress.log):")
         for path, problem in info.skipped[:10]:

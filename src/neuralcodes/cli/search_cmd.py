@@ -22,14 +22,19 @@ def register(subparsers: Any) -> None:
                         help="query expansion with the N first results (default: off)")
     parser.add_argument("--qe-alpha", type=float, default=0.0,
                         help="alpha-QE weight exponent (default 0: average QE)")
+    parser.add_argument("--nprobe", type=int, help="IVF indexes: lists visited per query "
+                        "(default: the one saved at build)")
+    parser.add_argument("--ef-search", type=int, help="HNSW indexes: efSearch (default: the "
+                        "one saved at build)")
     parser.set_defaults(func=_search)
 
 
 def _search(args: argparse.Namespace) -> int:
     from neuralcodes.index import Index
 
-    result = Index.open(args.index_dir, run_dir=args.model, device=args.device).search(
-        args.query, k=args.k, qe=args.qe, qe_alpha=args.qe_alpha)
+    index = Index.open(args.index_dir, run_dir=args.model, device=args.device,
+                       nprobe=args.nprobe, ef_search=args.ef_search)
+    result = index.search(args.query, k=args.k, qe=args.qe, qe_alpha=args.qe_alpha)
     if args.grid:
         from neuralcodes.index.grid import save_grid
 

@@ -59,12 +59,11 @@ class ExtractSummary:
 class ShardWorker:
     """The Ray Data callable class: one network per worker process, one shard per row."""
 
-    def __init__(self, encoder: dict[str, Any], root: str, shard_dir: str, threads: int) -> None:
+    def __init__(self, encoder: Encoder, root: str, shard_dir: str, threads: int) -> None:
         import torch
 
         torch.set_num_threads(max(1, threads))
-        self.encoder = Encoder(Path(encoder["run_dir"]), encoder["layer"], encoder["device"],
-                               int(encoder["batch_size"]), encoder["precision"])
+        self.encoder = encoder  # pickled without its network, which loads here on first use
         self.root, self.shard_dir = Path(root), Path(shard_dir)
         self.threads = max(1, threads)
 
@@ -95,7 +94,7 @@ class ShardWorker:
     ) -> np.ndarray | None:
         """Read one batch of files; record entries and bad files in ``shard``; (B, S, S, 3)."""
         from neuralcodes.index.decode import read_file
-        from neuralcodes.index.plan import abs_path
+        from neuralcodes.index.plan import abs_path, bad_record
 
         size = self.encoder.image_size
         decoded = list(pool.map(
@@ -103,18 +102,14 @@ class ShardWorker:
         pixels = []
         for name, d in zip(names, decoded, strict=True):
             if d.pixels is None:
-                shard.bad.append({"path": name, "problem": d.problem or "unreadable"})
+                record = bad_record(self.root, name, d.problem or "unreadable", d.size, d.mtime_ns)
+                shard.bad.append(dict(zip(("path", "problem", "size", "mtime_ns"), record,
+                                          strict=True)))
                 continue
             shard.entries.append({"path": name, "sha256": d.sha256 or "", "size": d.size,
                                   "mtime_ns": d.mtime_ns})
             pixels.append(d.pixels)
         return np.stack(pixels) if pixels else None
-
-
-def encoder_settings(encoder: Encoder) -> dict[str, Any]:
-    """What a worker needs to rebuild ``encoder`` (the network is loaded in the worker)."""
-    return {"run_dir": str(encoder.run_dir), "layer": encoder.layer, "device": encoder.device,
-            "batch_size": encoder.batch_size, "precision": encoder.precision}
 
 
 def extract_shards(
@@ -141,9 +136,8 @@ def extract_shards(
                  f"{plan.n_shards - len(todo)} already written")
     rows = bad = 0
     if todo:
-        settings = encoder_settings(encoder)
         results = _run_pipeline(plan, todo, worker_class, {
-            "encoder": settings, "root": str(root), "shard_dir": str(shard_dir),
+            "encoder": encoder, "root": str(root), "shard_dir": str(shard_dir),
             "threads": max(1, int(cpus_per_worker))}, workers, cpus_per_worker,
             num_gpus_per_worker)
         for row in progress.track(results, total=len(todo), desc="shards"):

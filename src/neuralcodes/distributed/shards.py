@@ -7,7 +7,8 @@ Layout of a shard folder (shared storage when workers run on other machines)::
       shard-000000.npy     (n_ok, D) float32 codes (L2-normalised) of the shard's readable files
       shard-000000.json    the shard's files in order: entries (path, sha256, size, mtime_ns) of
                            the rows of the .npy, and the files that could not be read (path,
-                           problem); written after the .npy, so it marks the shard complete
+                           problem, size, mtime_ns); written after the .npy: it marks the shard
+                           complete
 
 Shard ``k`` holds the files ``k * shard_size .. (k + 1) * shard_size - 1`` of the job's file list
 (paths as the index stores them: relative to the photo folder). Both files are written atomically;
@@ -69,11 +70,12 @@ class ShardPlan:
 @dataclass
 class Shard:
     """One shard's content: ``entries`` (path, sha256, size, mtime_ns) row by row with
-    ``codes`` (n_ok, D) float32, and ``bad`` (path, problem) for unreadable files."""
+    ``codes`` (n_ok, D) float32, and ``bad`` (path, problem, size, mtime_ns) for unreadable
+    files."""
 
     index: int
     entries: list[dict[str, Any]] = field(default_factory=list)
-    bad: list[dict[str, str]] = field(default_factory=list)
+    bad: list[dict[str, Any]] = field(default_factory=list)
     codes: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
 
 

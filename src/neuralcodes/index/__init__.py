@@ -4,6 +4,7 @@
 ``Index.open(...).search(...)`` reads it (api.py); store.py documents the layout on disk.
 """
 
+from neuralcodes.index.ann_params import AnnParams
 from neuralcodes.index.api import Index, SearchResult
 from neuralcodes.index.builder import add_files, build_index, remove_files, update_index
 from neuralcodes.index.commit import IndexInfo
@@ -11,6 +12,6 @@ from neuralcodes.index.encoder import Encoder
 from neuralcodes.index.images import load_image, scan_images
 
 __all__ = [
-    "Encoder", "Index", "IndexInfo", "SearchResult", "add_files", "build_index", "load_image",
-    "remove_files", "scan_images", "update_index",
+    "AnnParams", "Encoder", "Index", "IndexInfo", "SearchResult", "add_files", "build_index",
+    "load_image", "remove_files", "scan_images", "update_index",
 ]

@@ -23,6 +23,7 @@ from neuralcodes.index.backends import Backend, load_backend
 from neuralcodes.index.builder import check_model
 from neuralcodes.index.encoder import Encoder
 from neuralcodes.index.images import DEFAULT_MAX_PIXELS, ImageLike, load_image
+from neuralcodes.index.manifest import check_codes
 from neuralcodes.index.pca_step import pca_from_bytes, projector
 from neuralcodes.index.plan import abs_path
 from neuralcodes.index.store import (
@@ -66,15 +67,18 @@ class Index:
 
     @classmethod
     def open(cls, index_dir: str | Path, *, run_dir: str | Path | None = None,
-             device: str = "auto", batch_size: int = 64) -> Index:
+             device: str = "auto", batch_size: int = 64, nprobe: int | None = None,
+             ef_search: int | None = None) -> Index:
         """Open ``index_dir`` with its model (default: the run folder that built it); a model
-        that differs from the one that built the index is refused, saying what differs."""
+        that differs from the one that built the index is refused, saying what differs.
+        ``nprobe`` / ``ef_search``: search settings of an IVF / HNSW index (default: saved)."""
         root = Path(index_dir).resolve()
         manifest = read_manifest(root)
         gen = generation_dir(root, manifest)
         entries = read_entries(gen)
         kind = manifest["backend"]["kind"]
-        vectors = read_vectors(gen, len(entries), mmap=kind == "ivfpq")
+        vectors = read_vectors(gen, len(entries), mmap=kind in ("ivfpq", "faiss"))
+        check_codes(vectors, manifest, gen / "codes.npy")
         run = Path(run_dir) if run_dir is not None else Path(manifest["run_dir"])
         if not (run / "model.pt").is_file():
             raise DataError(run, "no model.pt: the run folder that built this index is gone; "
@@ -83,7 +87,8 @@ class Index:
                                    batch_size=batch_size)
         check_model(manifest, encoder, root)
         blob = (gen / ANN_FILE).read_bytes() if (gen / ANN_FILE).is_file() else None
-        backend = load_backend(kind, vectors, blob, manifest["backend"].get("params", {}))
+        backend = load_backend(kind, vectors, blob, manifest["backend"].get("params", {}),
+                               nprobe=nprobe, ef_search=ef_search)
         if manifest.get("pca") and not (gen / PCA_FILE).is_file():
             raise DataError(gen / PCA_FILE, "missing: the index records a PCA; rebuild it")
         pca = pca_from_bytes((gen / PCA_FILE).read_bytes()) if manifest.get("pca") else None

@@ -9,24 +9,31 @@ checkpoints (encode_job.py), merge with the current generation and commit the ne
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from neuralcodes.artifacts import check_provenance, provenance
+from neuralcodes.artifacts import check_provenance
 from neuralcodes.errors import ArtifactMismatchError, ConfigError, DataError
-from neuralcodes.index.backends import check_backend
+from neuralcodes.index.ann_params import AnnParams, check_params
 from neuralcodes.index.checkpoint import CodeCache, read_job
-from neuralcodes.index.commit import IndexInfo, State, assemble, commit, load_state
+from neuralcodes.index.commit import IndexInfo, State, assemble, commit, commit_new, load_state
+from neuralcodes.index.destination import check_destination, writing
 from neuralcodes.index.encode_job import EncodeResult, encode_paths
 from neuralcodes.index.encoder import Encoder
-from neuralcodes.index.images import DEFAULT_MAX_PIXELS
-from neuralcodes.index.pca_step import check_pca_dims, fit_index_pca, pca_from_bytes, projector
-from neuralcodes.index.plan import Plan, expand, plan_add, plan_remove, plan_update, rel_path
-from neuralcodes.index.store import ARTIFACT, FORMAT, MANIFEST, append_log, writer_lock
+from neuralcodes.index.pca_step import check_pca_dims, pca_from_bytes, projector
+from neuralcodes.index.plan import (
+    Plan,
+    bad_record,
+    expand,
+    plan_add,
+    plan_remove,
+    plan_update,
+    rel_path,
+)
+from neuralcodes.index.store import MANIFEST, Entry, append_log, writer_lock
 from neuralcodes.progress import Progress, ensure
 
 
@@ -42,22 +49,13 @@ class LoggedProgress:
         self.inner.log(message)
 
 
-def build_index(
-    photos_dir: str | Path,
-    out_dir: str | Path,
-    *,
-    run_dir: str | Path | None = None,
-    layer: str | None = None,
-    pca: int | None = None,
-    backend: str = "exact",
-    batch_size: int = 256,
-    workers: int | None = None,
-    device: str = "auto",
-    progress: Progress | None = None,
-) -> IndexInfo:
-    """Index every image under ``photos_dir`` into ``out_dir`` with the network of ``run_dir``
-    (default: the newest run), ``layer`` (default: the run's best), optional ``pca`` dims."""
-    check_backend(backend)
+def prepare_build(
+    photos_dir: str | Path, out_dir: str | Path, *, run_dir: str | Path | None, layer: str | None,
+    pca: int | None, backend: str, params: AnnParams | None, batch_size: int, device: str,
+    force: bool,
+) -> tuple[Path, dict[str, Any], Encoder]:
+    """What every build checks before any work: the settings, the photo folder, the model and
+    the destination. Returns (index folder, settings, encoder)."""
     check_pca_dims(pca)
     root = Path(photos_dir).resolve()
     if not root.is_dir():
@@ -67,8 +65,36 @@ def build_index(
         raise ConfigError(f"--out {out}: the index needs a folder of its own, not the photo "
                           "folder itself (a subfolder of it is fine: it is not scanned)")
     encoder = Encoder.from_run(run_dir, layer=layer, device=device, batch_size=batch_size)
+    params = check_params(backend, params or AnnParams(), pca or encoder.dim)
+    check_destination(out, root, encoder.fingerprint(), force=force)
     settings = {"photos_root": str(root), "run_dir": str(encoder.run_dir),
-                "layer": encoder.layer, "pca": pca, "backend": backend}
+                "layer": encoder.layer, "pca": pca, "backend": backend,
+                "requested": params.to_manifest()}
+    return out, settings, encoder
+
+
+def build_index(
+    photos_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    run_dir: str | Path | None = None,
+    layer: str | None = None,
+    pca: int | None = None,
+    backend: str = "exact",
+    params: AnnParams | None = None,
+    batch_size: int = 256,
+    workers: int | None = None,
+    device: str = "auto",
+    force: bool = False,
+    progress: Progress | None = None,
+) -> IndexInfo:
+    """Index every image under ``photos_dir`` into ``out_dir`` with the network of ``run_dir``
+    (default: the newest run), ``layer`` (default: the run's best), optional ``pca`` dims and
+    the knobs ``params`` of an approximate ``backend``. ``out_dir`` must be new, empty, or an
+    index of the same model, layer and photos (``force``: any folder)."""
+    out, settings, encoder = prepare_build(
+        photos_dir, out_dir, run_dir=run_dir, layer=layer, pca=pca, backend=backend,
+        params=params, batch_size=batch_size, device=device, force=force)
     with writer_lock(out):
         return _build(out, settings, encoder, workers, LoggedProgress(ensure(progress), out))
 
@@ -78,45 +104,50 @@ def _build(out: Path, settings: dict[str, Any], encoder: Encoder, workers: int |
     root = Path(settings["photos_root"])
     fp = encoder.fingerprint()
     progress.log(f"build {out} from {root}: model {fp['model_hash']} ({encoder.run_dir}), "
-                 f"layer {encoder.layer}, pca {settings['pca']}, backend {settings['backend']}")
+                 f"layer {encoder.layer}, pca {settings['pca']}, backend {settings['backend']} "
+                 f"{settings.get('requested') or ''}".rstrip())
     cache = CodeCache(out, {"kind": "build", "fingerprint": fp, "settings": settings})
     plan = plan_update(root, [], set(), out)
     result = encode_paths(root, plan.encode, encoder, cache, workers=workers, progress=progress)
     if not result.encoded:
         raise DataError(root, f"no readable images found ({len(result.failures)} files skipped)")
-    raw = np.stack([e.code for e in result.encoded.values()])  # (N, D_raw)
-    pca_obj, pca_info, pca_blob = fit_index_pca(settings["pca"], encoder, raw, progress)
-    manifest = {**provenance(ARTIFACT, format=FORMAT, **fp), "photos_root": str(root),
-                "run_dir": str(encoder.run_dir), "pca": pca_info, "normalized": True,
-                "backend": {"kind": settings["backend"]},
-                "image": {"size": encoder.image_size, "max_pixels": DEFAULT_MAX_PIXELS,
-                          "policy": "centre square crop, Lanczos resize, EXIF orientation, RGB"},
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "next_id": 0,
-                "excluded": [], "skipped": [list(f) for f in result.failures]}
-    dim = int(pca_info["dims"]) if pca_info else encoder.dim
-    empty = State(out, manifest, [], np.zeros((0, dim), np.float32), pca_blob)
-    return _finish(empty, plan, result, projector(pca_obj), cache, encoder, progress)
-
-
-def _finish(state: State, plan: Plan, result: EncodeResult, project: Any, cache: CodeCache,
-            encoder: Encoder, progress: LoggedProgress) -> IndexInfo:
-    """Merge, commit, clear the checkpoint and report."""
-    entries, vectors, counts = assemble(state, plan, result, project)
-    gen, recall = commit(state.index_dir, state.manifest, entries, vectors, state.pca_blob,
-                         progress)
+    order = [p for p in plan.encode if p in result.encoded]
+    entries = [Entry(i, p, e.sha256, e.size, e.mtime_ns)
+               for i, (p, e) in enumerate((p, result.encoded[p]) for p in order)]
+    raw = np.stack([result.encoded[p].code for p in order])  # (N, D_raw)
+    manifest, gen = commit_new(out, settings, encoder, entries, raw, bad_records(root, result),
+                               progress)
     cache.clear()
-    n_new = result.n_encoded
-    info = IndexInfo(
-        index_dir=str(state.index_dir), count=len(entries), dim=int(vectors.shape[1]),
-        layer=encoder.layer, backend=state.manifest["backend"]["kind"],
-        skipped=tuple(result.failures), resumed=result.n_resumed, recall_at_10=recall,
-        seconds=round(result.seconds, 3), generation=gen,
-        images_per_s=round(n_new / result.seconds, 1) if n_new and result.seconds else None,
-        **counts,
-    )
-    progress.log(f"{gen}: {info.count} images ({info.added} added, {info.changed} changed, "
-                 f"{info.removed} removed, {len(info.skipped)} skipped)")
+    return report(IndexInfo.of(out, manifest, len(entries), generation=gen,
+                               skipped=result.failures, seconds=result.seconds,
+                               n_new=result.n_encoded, added=len(entries),
+                               resumed=result.n_resumed), progress)
+
+
+def bad_records(root: Path, result: EncodeResult) -> list[list[Any]]:
+    """The manifest's ``skipped`` records of the files ``result`` could not read."""
+    return [bad_record(root, p, why, *result.failed_stat.get(p, (0, 0)))
+            for p, why in result.failures]
+
+
+def report(info: IndexInfo, progress: Progress) -> IndexInfo:
+    """Log what a job that wrote a generation did; returns ``info``."""
+    progress.log(f"{info.generation}: {info.count} images ({info.added} added, {info.changed} "
+                 f"changed, {info.removed} removed, {len(info.skipped)} skipped)")
     return info
+
+
+def _finish(state: State, plan: Plan, result: EncodeResult, cache: CodeCache,
+            progress: LoggedProgress) -> IndexInfo:
+    """Merge, commit, clear the checkpoint and report."""
+    pca = pca_from_bytes(state.pca_blob) if state.pca_blob is not None else None
+    entries, vectors, counts = assemble(state, plan, result, projector(pca))
+    gen = commit(state.index_dir, state.manifest, entries, vectors, state.pca_blob, progress)
+    cache.clear()
+    return report(IndexInfo.of(state.index_dir, state.manifest, len(entries), generation=gen,
+                               skipped=result.failures, seconds=result.seconds,
+                               n_new=result.n_encoded, resumed=result.n_resumed, **counts),
+                  progress)
 
 
 def open_for_update(index_dir: Path, *, run_dir: str | Path | None, device: str,
@@ -144,30 +175,27 @@ def check_model(manifest: dict[str, Any], encoder: Encoder, index_dir: Path) -> 
                                     ) from None
 
 
-def _job(index_dir: str | Path, run_dir: str | Path | None, device: str, batch_size: int,
+def _job(index_dir: Path, run_dir: str | Path | None, device: str, batch_size: int,
          progress: Progress | None) -> tuple[State, Encoder, LoggedProgress]:
-    out = Path(index_dir).resolve()
-    state, encoder = open_for_update(out, run_dir=run_dir, device=device, batch_size=batch_size)
-    return state, encoder, LoggedProgress(ensure(progress), out)
+    state, encoder = open_for_update(index_dir, run_dir=run_dir, device=device,
+                                     batch_size=batch_size)
+    return state, encoder, LoggedProgress(ensure(progress), index_dir)
 
 
 def _run(state: State, encoder: Encoder, plan: Plan, workers: int | None,
-         progress: LoggedProgress, skipped: list[tuple[str, str]] | None = None) -> IndexInfo:
-    """Encode what ``plan`` asks for and commit (nothing is written when nothing changed)."""
+         progress: LoggedProgress, kept: list[list[Any]]) -> IndexInfo:
+    """Encode what ``plan`` asks for and commit (nothing is written when nothing changed);
+    ``kept``: the skipped records that stay (files not read again)."""
     fp = encoder.fingerprint()
     cache = CodeCache(state.index_dir, {"kind": "update", "fingerprint": fp})
     result = encode_paths(state.root, plan.encode, encoder, cache, workers=workers,
                           progress=progress)
-    fails = [list(f) for f in result.failures]
-    state.manifest["skipped"] = fails if skipped is None else [list(s) for s in skipped] + fails
+    state.manifest["skipped"] = kept + bad_records(state.root, result)
     if plan.is_empty():
         cache.clear()
-        m = state.manifest
-        return IndexInfo(str(state.index_dir), len(state.entries), int(state.vectors.shape[1]),
-                         encoder.layer, m["backend"]["kind"], recall_at_10=m["backend"].get(
-                             "recall_at_10"), skipped=tuple(result.failures))
-    pca = pca_from_bytes(state.pca_blob) if state.pca_blob is not None else None
-    return _finish(state, plan, result, projector(pca), cache, encoder, progress)
+        return IndexInfo.of(state.index_dir, state.manifest, len(state.entries),
+                            generation=None, skipped=result.failures)
+    return _finish(state, plan, result, cache, progress)
 
 
 def update_index(
@@ -179,12 +207,13 @@ def update_index(
     device: str = "auto",
     progress: Progress | None = None,
 ) -> IndexInfo:
-    """Rescan the photo folder: add new files, re-encode changed ones, drop deleted ones.
+    """Rescan the photo folder: add new files, re-encode changed ones, drop deleted ones; files
+    that could not be read are tried again once they change.
 
     Also finishes a first build that was interrupted before it wrote an index.
     """
     out = Path(index_dir).resolve()
-    with writer_lock(out):
+    with writing(out):
         job = read_job(out)
         if not (out / MANIFEST).is_file() and job is not None and job.get("kind") == "build":
             s = job["settings"]
@@ -193,9 +222,10 @@ def update_index(
             return _build(out, s, encoder, workers, LoggedProgress(ensure(progress), out))
         state, encoder, logged = _job(out, run_dir, device, batch_size, progress)
         excluded = set(state.manifest.get("excluded", []))
-        plan = plan_update(state.root, state.entries, excluded, out)
-        logged.log(f"update {out}: {len(plan.encode)} to encode, {len(plan.drop)} to drop")
-        return _run(state, encoder, plan, workers, logged)
+        plan = plan_update(state.root, state.entries, excluded, out, state.manifest["skipped"])
+        logged.log(f"update {out}: {len(plan.encode)} to encode, {len(plan.drop)} to drop, "
+                   f"{len(plan.still_bad)} unreadable files unchanged")
+        return _run(state, encoder, plan, workers, logged, plan.still_bad)
 
 
 def add_files(
@@ -210,15 +240,15 @@ def add_files(
 ) -> IndexInfo:
     """Add (or refresh) the given files; folders stand for the images in them."""
     out = Path(index_dir).resolve()
-    with writer_lock(out):
+    with writing(out):
         state, encoder, logged = _job(out, run_dir, device, batch_size, progress)
         paths = expand(files, out)
         plan = plan_add(state.root, state.entries, paths)
         added = {rel_path(state.root, p) for p in paths}
         m = state.manifest
-        m["excluded"] = [p for p in m.get("excluded", []) if p not in added]
-        kept = [(p, why) for p, why in m.get("skipped", []) if p not in added]
-        return _run(state, encoder, plan, workers, logged, skipped=kept)
+        m["excluded"] = [p for p in m["excluded"] if p not in added]
+        kept = [s for s in m["skipped"] if s[0] not in added]
+        return _run(state, encoder, plan, workers, logged, kept)
 
 
 def remove_files(
@@ -232,13 +262,13 @@ def remove_files(
     names = list(files)
     if not names:
         raise ConfigError("name at least one file or folder to remove")
-    with writer_lock(out):
+    with writing(out):
         state, encoder, logged = _job(out, None, "cpu", 1, progress)
         plan, missing = plan_remove(state.root, state.entries, names)
         for name in missing:
             logged.log(f"not in the index: {name}")
         gone = {e.path for e in state.entries if e.id in plan.drop}
         m = state.manifest
-        m["excluded"] = sorted(set(m.get("excluded", [])) | gone)
-        kept = [(p, why) for p, why in m.get("skipped", []) if p not in gone]
-        return _run(state, encoder, plan, 1, logged, skipped=kept)
+        m["excluded"] = sorted(set(m["excluded"]) | gone)
+        kept = [s for s in m["skipped"] if s[0] not in gone]
+        return _run(state, encoder, plan, 1, logged, kept)

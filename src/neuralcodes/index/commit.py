@@ -1,26 +1,34 @@
 """Turning a job's results into the next generation of an index, and what it reports.
 
 ``assemble`` merges the current entries and vectors with the newly encoded files (untouched rows
-are copied, never recomputed); ``commit`` builds the approximate index if there is one, measures
-its recall@10 against exact search, and writes the generation and the manifest (store.py).
+are copied, never recomputed); ``commit`` builds the search backend (``build_backend``: trained
+on a sample, filled block by block, so the vectors may be memory-mapped), measures its recall@10
+against exact search, and writes the generation and the manifest (store.py). ``commit_new`` is
+a first build's path, whoever produced the codes (the single-process encoder or Ray shards):
+PCA, the manifest (``manifest.new_manifest``), then ``commit``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from neuralcodes import __version__
+from neuralcodes.index.ann_params import AnnParams
 from neuralcodes.index.backends import build_backend, measure_recall
 from neuralcodes.index.encode_job import EncodeResult
+from neuralcodes.index.encoder import Encoder
+from neuralcodes.index.manifest import check_codes, new_manifest, now
+from neuralcodes.index.pca_step import fit_index_pca, project_blocks, projector
 from neuralcodes.index.plan import Plan
 from neuralcodes.index.store import (
     ANN_FILE,
+    CODES,
     PCA_FILE,
     Entry,
     generation_dir,
@@ -32,6 +40,7 @@ from neuralcodes.index.store import (
 from neuralcodes.progress import Progress, ensure
 
 RECALL_QUERIES = 1000
+Blocks = list[tuple[int, int]]  # row ranges [a, b) of the vectors, filled in this order
 
 
 @dataclass(frozen=True)
@@ -42,7 +51,8 @@ class IndexInfo:
     count: int  # images in the index
     dim: int  # length of the stored vectors
     layer: str
-    backend: str
+    backend: str  # the backend asked for: exact, ivfpq, hnsw, faiss
+    structure: str | None = None  # what was built (FAISS notation: "IVF64,PQ16x8", "Flat")
     added: int = 0
     changed: int = 0
     removed: int = 0
@@ -53,10 +63,19 @@ class IndexInfo:
     images_per_s: float | None = None  # decoding + encoding throughput of this job
     generation: str | None = None  # None: nothing changed, nothing written
 
-    def as_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
-        return asdict(self)
+    @classmethod
+    def of(cls, index_dir: Path, manifest: dict[str, Any], count: int, *,
+           generation: str | None, skipped: list[Any], seconds: float = 0.0, n_new: int = 0,
+           **counts: int) -> IndexInfo:
+        """The summary of a job on the index that ``manifest`` describes."""
+        backend = manifest["backend"]
+        return cls(
+            index_dir=str(index_dir), count=count, dim=int(manifest["dim"]),
+            layer=manifest["layer"], backend=backend["kind"], structure=backend.get("structure"),
+            skipped=tuple((str(s[0]), str(s[1])) for s in skipped),
+            recall_at_10=backend.get("recall_at_10"), seconds=round(seconds, 3),
+            images_per_s=round(n_new / seconds, 1) if n_new and seconds else None,
+            generation=generation, **counts)
 
 
 @dataclass
@@ -68,7 +87,6 @@ class State:
     entries: list[Entry]
     vectors: np.ndarray
     pca_blob: bytes | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -80,6 +98,7 @@ def load_state(index_dir: str | Path) -> State:
     gen = generation_dir(index_dir, manifest)
     entries = read_entries(gen)
     vectors = read_vectors(gen, len(entries))
+    check_codes(vectors, manifest, gen / CODES)
     pca_path = gen / PCA_FILE
     pca_blob = pca_path.read_bytes() if pca_path.is_file() else None
     return State(Path(index_dir), manifest, entries, vectors, pca_blob)
@@ -134,6 +153,24 @@ def _gather(old: np.ndarray, new: np.ndarray, source: list[tuple[bool, int]]) ->
     return out
 
 
+def commit_new(
+    out: Path, settings: dict[str, Any], encoder: Encoder, entries: list[Entry], raw: np.ndarray,
+    skipped: list[list[Any]], progress: Progress, *, blocks: Blocks | None = None,
+    scratch: Path | None = None, distributed: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], str]:
+    """The first generation of a new index from the raw codes (N, D_raw) of ``entries`` (ids
+    0..N-1), in memory or memory-mapped: PCA fitted and applied (block by block into the memory
+    map ``scratch`` when given), manifest made, committed. Returns (manifest, generation)."""
+    pca, pca_info, pca_blob = fit_index_pca(settings["pca"], encoder, raw, progress)
+    vectors = raw if pca is None else project_blocks(raw, projector(pca), blocks, scratch)
+    manifest = new_manifest(encoder.fingerprint(), photos_root=settings["photos_root"],
+                            run_dir=encoder.run_dir, pca=pca_info, backend=settings["backend"],
+                            requested=settings.get("requested", {}), skipped=skipped,
+                            next_id=len(entries), distributed=distributed)
+    gen = commit(out, manifest, entries, vectors, pca_blob, progress, blocks=blocks)
+    return manifest, gen
+
+
 def commit(
     index_dir: Path,
     manifest: dict[str, Any],
@@ -141,25 +178,35 @@ def commit(
     vectors: np.ndarray,
     pca_blob: bytes | None,
     progress: Progress | None = None,
-) -> tuple[str, float | None]:
-    """Write the next generation; returns its name and the recall@10 of an approximate index."""
-    progress = ensure(progress)
+    *,
+    blocks: Blocks | None = None,
+) -> str:
+    """Write the next generation of ``vectors`` (N, D), in memory or memory-mapped (the backend
+    is filled with the row ranges ``blocks``); returns its name. ``manifest["backend"]`` gets
+    the structure built, its parameters and recall@10."""
     files: dict[str, bytes] = {PCA_FILE: pca_blob} if pca_blob is not None else {}
-    backend = manifest["backend"]
-    kind, recall = backend["kind"], None
-    if kind != "exact":
-        start = time.perf_counter()
-        built = build_backend(kind, vectors)
-        seconds = time.perf_counter() - start
-        recall = measure_recall(built, vectors, k=10, n_queries=RECALL_QUERIES)
-        files[ANN_FILE] = built.serialize()  # type: ignore[attr-defined]
-        n_q = min(len(vectors), RECALL_QUERIES)
-        backend.update(params=built.params, recall_at_10=recall, recall_queries=n_q,
-                       build_seconds=round(seconds, 3))
-        progress.log(f"{kind} index over {len(vectors)} vectors built in {seconds:.1f} s; "
-                     f"recall@10 against exact search: {recall:.4f} ({n_q} queries)")
+    if manifest["backend"]["kind"] != "exact":
+        files[ANN_FILE] = _build_ann(manifest["backend"], vectors, blocks, ensure(progress))
     manifest["counts"] = {"entries": len(entries), "skipped": len(manifest.get("skipped", []))}
     manifest["dim"] = int(vectors.shape[1])
     manifest["neuralcodes_version"] = __version__
-    manifest["updated"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    return write_generation(index_dir, manifest, entries, vectors, files), recall
+    manifest["updated"] = now()
+    return write_generation(index_dir, manifest, entries, vectors, files)
+
+
+def _build_ann(backend: dict[str, Any], vectors: np.ndarray, blocks: Blocks | None,
+               progress: Progress) -> bytes:
+    """Build the approximate index, record it in ``backend`` (the manifest's), serialise it."""
+    kind, start = backend["kind"], time.perf_counter()
+    built = build_backend(kind, vectors, params=AnnParams.from_manifest(backend.get("requested")),
+                          blocks=blocks)
+    seconds = time.perf_counter() - start
+    recall = measure_recall(built, vectors, k=10, n_queries=RECALL_QUERIES)
+    n_q = min(len(vectors), RECALL_QUERIES)
+    backend.update(structure=built.structure, params=built.params, recall_at_10=recall,
+                   recall_queries=n_q, build_seconds=round(seconds, 3))
+    note = f" ({built.params['structure']})" if "structure" in built.params else ""
+    progress.log(f"{kind} backend: {built.structure} index{note} over {len(vectors)} vectors "
+                 f"built in {seconds:.1f} s; recall@10 against exact search: {recall:.4f} "
+                 f"({n_q} queries)")
+    return built.serialize()  # type: ignore[attr-defined, no-any-return]

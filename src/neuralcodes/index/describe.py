@@ -14,29 +14,36 @@ from neuralcodes.index.store import generation_dir, read_manifest
 
 
 def describe_index(index_dir: str | Path) -> dict[str, Any]:
-    """A flat, JSON-ready summary of an index."""
+    """A flat, JSON-ready summary of an index: plain keys (the manifest's names where there is
+    one), plain values."""
     root = Path(index_dir).resolve()
     m = read_manifest(root)
     gen = generation_dir(root, m)
-    size = sum(f.stat().st_size for f in gen.iterdir() if f.is_file())
+    backend = m["backend"]
     return {
-        "index": str(root),
+        "index_dir": str(root),
         "images": m.get("counts", {}).get("entries"),
-        "skipped files": len(m.get("skipped", [])),
-        "removed by hand (excluded)": len(m.get("excluded", [])),
-        "photos folder": m.get("photos_root"),
-        "run folder": m.get("run_dir"),
-        "model": f"{m.get('model_name')} {m.get('model_hash')} ({_model_status(m)})",
-        "layer": m.get("layer"),
-        "image size": m.get("image_size"),
-        "code dims": m.get("code_dim"),
-        "stored dims": m.get("dim"),
-        "pca": m.get("pca") or "none",
-        "backend": m.get("backend"),
-        "generation": f"{m.get('generation')} ({size / 1e6:.1f} MB)",
+        "skipped": len(m["skipped"]),
+        "excluded": len(m["excluded"]),
+        "photos_root": m["photos_root"],
+        "run_dir": m["run_dir"],
+        "model_name": m["model_name"],
+        "model_hash": m["model_hash"],
+        "model_status": _model_status(m),
+        "layer": m["layer"],
+        "image_size": m["image_size"],
+        "code_dim": m["code_dim"],
+        "dim": m["dim"],
+        "pca": m["pca"],
+        "backend": backend["kind"],
+        "structure": backend.get("structure", backend["kind"]),
+        "backend_params": backend.get("params", {}),
+        "recall_at_10": backend.get("recall_at_10"),
+        "generation": m["generation"],
+        "generation_bytes": sum(f.stat().st_size for f in gen.iterdir() if f.is_file()),
         "created": m.get("created"),
         "updated": m.get("updated"),
-        "neuralcodes version": m.get("neuralcodes_version"),
+        "neuralcodes_version": m.get("neuralcodes_version"),
     }
 
 

@@ -36,6 +36,7 @@ class Encoded:
 class EncodeResult:
     encoded: dict[str, Encoded] = field(default_factory=dict)  # stored path -> code
     failures: list[tuple[str, str]] = field(default_factory=list)  # (stored path, problem)
+    failed_stat: dict[str, tuple[int, int]] = field(default_factory=dict)  # (size, mtime_ns)
     n_resumed: int = 0  # taken from the checkpoint of an interrupted job
     n_encoded: int = 0  # decoded and encoded now
     seconds: float = 0.0
@@ -65,6 +66,7 @@ def encode_paths(
                             strict=True):
         if item.pixels is None:
             result.failures.append((stored, item.problem or "unreadable"))
+            result.failed_stat[stored] = (item.size, item.mtime_ns)
             progress.log(f"skipped {stored}: {item.problem}")
             continue
         batch.append((stored, item))

@@ -87,6 +87,23 @@ def projector(pca: Any) -> Callable[[np.ndarray], np.ndarray]:
     return project
 
 
+def project_blocks(raw: np.ndarray, project: Callable[[np.ndarray], np.ndarray],
+                   blocks: list[tuple[int, int]] | None = None,
+                   scratch: Path | None = None) -> np.ndarray:
+    """Stored vectors (N, D) of raw codes (N, D_raw): at once in memory when ``scratch`` is
+    None, else block by block (row ranges ``blocks``) into an ``.npy`` memory map there."""
+    if scratch is None:
+        return project(np.asarray(raw))
+    width = project(np.asarray(raw[:1])).shape[1]
+    out = np.lib.format.open_memmap(scratch, mode="w+", dtype=np.float32,
+                                    shape=(len(raw), width))
+    for a, b in blocks if blocks is not None else [(0, len(raw))]:
+        if b > a:
+            out[a:b] = project(np.asarray(raw[a:b]))  # (b - a, D)
+    out.flush()
+    return out
+
+
 def pca_to_bytes(pca: Any) -> bytes:
     """The ``.npz`` that ``save_pca`` writes, as bytes (it goes into a generation folder)."""
     from neuralcodes.postprocess.pca import save_pca

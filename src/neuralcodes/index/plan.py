@@ -3,7 +3,9 @@
 Paths are stored relative to the photo folder with POSIX separators (an index survives the
 folder being moved along with it), or absolute for files added from outside the folder.
 A tracked file whose size and mtime are unchanged is trusted without being read; one whose size
-or mtime changed is hashed, and re-encoded only if its content (SHA-256) changed.
+or mtime changed is hashed, and re-encoded only if its content (SHA-256) changed. A file that
+could not be read is remembered with its size and mtime (``bad_record``) and not read again by
+an update until one of them changes.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from neuralcodes.artifacts import sha256_file
 from neuralcodes.errors import DataError
@@ -37,14 +40,41 @@ def abs_path(root: Path, stored: str) -> Path:
 class Plan:
     """The work of one job. ``encode``: stored paths to (re-)encode, in order; ``restat``: entries
     whose content is unchanged but size/mtime moved (rewritten, not re-encoded); ``drop``: ids
-    to remove."""
+    to remove; ``still_bad``: records (``bad_record``) of unreadable files unchanged since they
+    failed (not read again); ``bad_gone``: unreadable files that were changed or deleted."""
 
     encode: list[str] = field(default_factory=list)
     restat: dict[int, Entry] = field(default_factory=dict)
     drop: set[int] = field(default_factory=set)
+    still_bad: list[list[Any]] = field(default_factory=list)
+    bad_gone: int = 0
 
     def is_empty(self) -> bool:
-        return not (self.encode or self.restat or self.drop)
+        return not (self.encode or self.restat or self.drop or self.bad_gone)
+
+
+def bad_record(root: Path, stored: str, problem: str, size: int = 0,
+               mtime_ns: int = 0) -> list[Any]:
+    """How the manifest remembers an unreadable file: ``[path, problem, size, mtime_ns]`` as it
+    was read (stat now when the reader could not tell; None when even that fails: retried)."""
+    if not size and not mtime_ns:
+        try:
+            st = os.stat(abs_path(root, stored))
+        except OSError:
+            return [stored, problem, None, None]
+        size, mtime_ns = st.st_size, st.st_mtime_ns
+    return [stored, problem, int(size), int(mtime_ns)]
+
+
+def unchanged(root: Path, record: list[Any]) -> bool:
+    """Whether the file of a ``bad_record`` still has the size and mtime it failed with."""
+    if len(record) < 4 or record[2] is None:
+        return False
+    try:
+        st = os.stat(abs_path(root, record[0]))
+    except OSError:
+        return False
+    return (st.st_size, st.st_mtime_ns) == (record[2], record[3])
 
 
 def check_tracked(root: Path, entry: Entry, plan: Plan) -> None:
@@ -67,14 +97,28 @@ def check_tracked(root: Path, entry: Entry, plan: Plan) -> None:
         plan.encode.append(entry.path)
 
 
-def plan_update(root: Path, entries: list[Entry], excluded: set[str], skip: Path) -> Plan:
-    """Rescan ``root``: new files are encoded, changed ones re-encoded, deleted ones dropped."""
+def plan_update(root: Path, entries: list[Entry], excluded: set[str], skip: Path,
+                skipped: list[list[Any]] | None = None) -> Plan:
+    """Rescan ``root``: new files are encoded, changed ones re-encoded, deleted ones dropped;
+    files of ``skipped`` (``bad_record``s) are read again only once they have changed."""
     plan = Plan()
     for entry in entries:
         check_tracked(root, entry, plan)
     tracked = {e.path for e in entries}
-    found = (rel_path(root, p) for p in scan_images(root, skip=(skip,)))
-    plan.encode.extend(p for p in found if p not in tracked and p not in excluded)
+    bad = {r[0]: r for r in skipped or []}
+    for p in (rel_path(root, f) for f in scan_images(root, skip=(skip,))):
+        if p in tracked or p in excluded:
+            continue
+        record = bad.pop(p, None)
+        if record is not None and unchanged(root, record):
+            plan.still_bad.append(record)
+        else:
+            plan.encode.append(p)
+    for record in bad.values():  # not found by the scan: added by hand, or gone
+        if unchanged(root, record):
+            plan.still_bad.append(record)
+        else:
+            plan.bad_gone += 1
     return plan
 
 

@@ -39,9 +39,8 @@ import numpy as np
 from neuralcodes.artifacts import atomic_write_bytes, atomic_write_json, read_json
 from neuralcodes.errors import DataError
 from neuralcodes.index.images import INDEX_MARKER
+from neuralcodes.index.manifest import validate_manifest
 
-ARTIFACT = "index"
-FORMAT = 1  # bump when the layout changes; older indexes are refused
 MANIFEST = "manifest.json"
 ENTRIES = "entries.jsonl"
 CODES = "codes.npy"
@@ -71,14 +70,7 @@ def read_manifest(index_dir: str | Path) -> dict[str, Any]:
         hint = " (an unfinished build: run `neuralcodes index update` on it to finish it)" if (
             Path(index_dir) / STAGING / "job.json").is_file() else ""
         raise DataError(index_dir, f"not a neuralcodes index: no {MANIFEST}{hint}")
-    manifest = read_json(path)
-    if not isinstance(manifest, dict) or manifest.get("artifact") != ARTIFACT:
-        raise DataError(path, "not a neuralcodes index manifest")
-    if manifest.get("format") != FORMAT:
-        raise DataError(path, f"index format {manifest.get('format')!r} written by neuralcodes "
-                        f"{manifest.get('neuralcodes_version')}; this version reads format "
-                        f"{FORMAT}: rebuild the index")
-    return manifest
+    return validate_manifest(read_json(path), path)
 
 
 def generation_dir(index_dir: str | Path, manifest: dict[str, Any]) -> Path:
@@ -104,7 +96,7 @@ def read_vectors(gen_dir: Path, n_entries: int, *, mmap: bool = False) -> np.nda
     path = gen_dir / CODES
     try:
         vectors = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, EOFError) as e:
         raise DataError(path, f"cannot read the vectors ({e})") from None
     if vectors.ndim != 2 or vectors.shape[0] != n_entries or vectors.dtype != np.float32:
         raise DataError(path, f"expected ({n_entries}, D) float32 vectors, got "

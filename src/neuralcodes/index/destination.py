@@ -1,0 +1,74 @@
+"""Where a job may write an index, checked before any work starts.
+
+A build refuses a folder it cannot write, an existing folder of the user's that is not an index
+(it would write its files among theirs), and an existing index of another model, layer or photo
+folder (it would silently replace it); ``force`` allows the last two. Update, add and remove
+need an existing index folder that can be written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from neuralcodes.errors import ArtifactMismatchError, DataError
+from neuralcodes.index.images import INDEX_MARKER
+from neuralcodes.index.store import LOG, MANIFEST, STAGING, read_manifest, writer_lock
+
+# what an index folder holds (also an unfinished one): anything else belongs to someone else
+INDEX_NAMES = {INDEX_MARKER, MANIFEST, STAGING, LOG, ".lock", "shards"}
+INDEX_PREFIXES = ("gen-", ".gen-", ".raw-codes", ".vectors")
+
+
+def ensure_writable(out: Path) -> None:
+    """Create ``out`` if needed and check that files can be written in it."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as e:
+        raise DataError(out, f"cannot write the index here ({e.strerror or e})") from None
+
+
+def check_destination(out: Path, root: Path, fingerprint: Mapping[str, Any], *,
+                      force: bool = False) -> None:
+    """Refuse to build into ``out`` unless it is new, empty, an unfinished or the same index
+    (same model, layer and photo folder), or ``force`` is given; ``out`` must be writable."""
+    ensure_writable(out)
+    if force:
+        return
+    if not (out / MANIFEST).is_file():
+        foreign = sorted(p.name for p in out.iterdir()
+                         if p.name not in INDEX_NAMES and not p.name.startswith(INDEX_PREFIXES))
+        if foreign:
+            raise DataError(out, f"exists and is not a neuralcodes index (it holds "
+                            f"{len(foreign)} other files or folders, e.g. {foreign[0]!r}): "
+                            "choose a new or empty folder, or pass --force to write the index "
+                            "among them")
+        return
+    try:
+        old = read_manifest(out)
+    except DataError as e:
+        raise DataError(out, f"holds a damaged index ({e.problem}); pass --force to replace "
+                        "it") from None
+    wanted = {**fingerprint, "photos_root": str(root)}
+    diffs = [f"{k}: {old.get(k)!r} there, {v!r} now" for k, v in wanted.items()
+             if old.get(k) != v]
+    if diffs:
+        raise ArtifactMismatchError(f"{out} holds an index built with another model, layer or "
+                                    f"photo folder ({'; '.join(diffs)}): pass --force to "
+                                    "replace it, or choose another --out")
+
+
+@contextlib.contextmanager
+def writing(index_dir: Path) -> Iterator[None]:
+    """The writer lock of an existing index folder, with clear errors when there is no such
+    folder or it cannot be written."""
+    if not index_dir.is_dir():
+        raise DataError(index_dir, "not a neuralcodes index: no such folder")
+    ensure_writable(index_dir)
+    with writer_lock(index_dir):
+        yield

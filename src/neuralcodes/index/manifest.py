@@ -1,0 +1,146 @@
+"""The index manifest (``INDEX_DIR/manifest.json``): its one constructor and its validation.
+
+``new_manifest`` is the only place a manifest is made (the single-process build and the Ray build
+both call it); ``validate_manifest`` runs on every read of a manifest and ``check_codes`` on every
+load of a generation's ``codes.npy``, so a damaged index is refused with one ``DataError`` that
+names the file and the problem, never a traceback, never accepted. ``docs/index-format.md``
+describes every field.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neuralcodes.artifacts import provenance
+from neuralcodes.errors import DataError
+from neuralcodes.index.backends import BACKENDS
+from neuralcodes.index.images import DEFAULT_MAX_PIXELS
+
+ARTIFACT = "index"
+FORMAT = 1  # bump when the layout changes; older indexes are refused
+IMAGE_POLICY = "centre square crop, Lanczos resize, EXIF orientation, RGB"
+GENERATION_NAME = re.compile(r"gen-\d{6}")
+
+# key -> the JSON type it must have (every index of this format has them all)
+REQUIRED: dict[str, type | tuple[type, ...]] = {
+    "generation": str, "photos_root": str, "run_dir": str, "layer": str, "model_hash": str,
+    "model_name": str, "image_size": int, "code_dim": int, "dim": int, "backend": dict,
+    "next_id": int, "skipped": list, "excluded": list, "pca": (dict, type(None)),
+}
+OPTIONAL: dict[str, type | tuple[type, ...]] = {
+    "counts": dict, "image": dict, "normalized": bool, "created": str, "updated": str,
+    "neuralcodes_version": str, "distributed": dict,
+}
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def new_manifest(
+    fingerprint: Mapping[str, Any],
+    *,
+    photos_root: str | Path,
+    run_dir: str | Path,
+    pca: dict[str, Any] | None,
+    backend: str,
+    requested: Mapping[str, Any],
+    skipped: Iterable[Iterable[Any]] = (),
+    next_id: int = 0,
+    distributed: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The manifest of a new index (``commit`` adds counts, dim, generation and times).
+
+    ``fingerprint``: the encoder's (model_hash, model_name, layer, image_size, code_dim);
+    ``requested``: the backend's knobs asked for (``AnnParams.to_manifest()``); ``skipped``:
+    ``[path, problem, size, mtime_ns]`` of the files that could not be read."""
+    manifest = {
+        **provenance(ARTIFACT, format=FORMAT, **fingerprint),
+        "photos_root": str(photos_root), "run_dir": str(run_dir), "pca": pca,
+        "normalized": True,
+        "backend": {"kind": backend, **({"requested": dict(requested)} if requested else {})},
+        "image": {"size": fingerprint["image_size"], "max_pixels": DEFAULT_MAX_PIXELS,
+                  "policy": IMAGE_POLICY},
+        "created": now(), "next_id": int(next_id), "excluded": [],
+        "skipped": [list(s) for s in skipped],
+    }
+    if distributed is not None:
+        manifest["distributed"] = distributed
+    return manifest
+
+
+def validate_manifest(manifest: Any, path: str | Path) -> dict[str, Any]:
+    """``manifest`` if it is a complete manifest of this format, else one DataError on ``path``
+    that lists every problem."""
+    if not isinstance(manifest, dict) or manifest.get("artifact") != ARTIFACT:
+        raise DataError(path, "not a neuralcodes index manifest")
+    if manifest.get("format") != FORMAT:
+        raise DataError(path, f"index format {manifest.get('format')!r} written by neuralcodes "
+                        f"{manifest.get('neuralcodes_version')}; this version reads format "
+                        f"{FORMAT}: rebuild the index")
+    problems = _type_problems(manifest) or _value_problems(manifest)
+    if problems:
+        raise DataError(path, "damaged index manifest: " + "; ".join(problems)
+                        + " (rebuild the index)")
+    return manifest
+
+
+def _is(value: Any, kind: type | tuple[type, ...]) -> bool:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if isinstance(value, bool) and bool not in kinds:
+        return False  # JSON true is not a number
+    return isinstance(value, kinds)
+
+
+def _type_problems(m: dict[str, Any]) -> list[str]:
+    out = [f"missing {key!r}" for key in REQUIRED if key not in m]
+    for key, kind in {**REQUIRED, **OPTIONAL}.items():
+        if key in m and not _is(m[key], kind):
+            names = " or ".join(_json_name(k) for k in (kind if isinstance(kind, tuple)
+                                                         else (kind,)))
+            out.append(f"{key!r} must be {names}, got {m[key]!r}")
+    return out
+
+
+def _json_name(kind: type) -> str:
+    return {str: "a string", int: "an integer", dict: "an object", list: "a list",
+            bool: "true or false", type(None): "null"}.get(kind, kind.__name__)
+
+
+def _value_problems(m: dict[str, Any]) -> list[str]:
+    out = []
+    if not GENERATION_NAME.fullmatch(m["generation"]):
+        out.append(f"'generation' must name a gen-NNNNNN folder, got {m['generation']!r}")
+    kind = m["backend"].get("kind")
+    if kind not in BACKENDS:
+        out.append(f"'backend.kind' must be one of {list(BACKENDS)}, got {kind!r}")
+    for key in ("params", "requested"):
+        if not _is(m["backend"].get(key, {}), dict):
+            out.append(f"'backend.{key}' must be an object")
+    expected = m["pca"].get("dims") if m["pca"] is not None else m["code_dim"]
+    if not _is(expected, int) or m["dim"] != expected or m["dim"] < 1:
+        out.append(f"'dim' {m['dim']} does not match the "
+                   f"{'PCA dims' if m['pca'] else 'code_dim'} {expected!r}")
+    if any(not isinstance(s, list) or len(s) < 2 or not all(isinstance(x, str) for x in s[:2])
+           for s in m["skipped"]):
+        out.append("'skipped' must hold [path, problem, ...] lists")
+    if not all(isinstance(p, str) for p in m["excluded"]):
+        out.append("'excluded' must hold paths")
+    if m["next_id"] < 0:
+        out.append(f"'next_id' must not be negative, got {m['next_id']}")
+    return out
+
+
+def check_codes(vectors: np.ndarray, manifest: Mapping[str, Any], path: str | Path) -> None:
+    """Refuse vectors whose width is not the manifest's ``dim`` (a wrong width would make
+    distances meaningless, e.g. all 0)."""
+    width = int(vectors.shape[1]) if vectors.ndim == 2 else None
+    if width != manifest["dim"]:
+        raise DataError(path, f"vectors of shape {vectors.shape}, but the manifest says "
+                        f"{manifest['dim']} dimensions: damaged index (rebuild it)")

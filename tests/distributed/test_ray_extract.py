@@ -1,0 +1,36 @@
+"""A shard worker (without Ray: called directly) takes the pickled Encoder as it is."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from neuralcodes.distributed.ray_extract import ShardWorker
+from neuralcodes.index import Encoder
+from neuralcodes.index.images import load_image, scan_images
+from neuralcodes.index.plan import rel_path
+
+
+def test_shard_worker_takes_the_pickled_encoder(
+    tmp_path: Path, run_dir: Path, photo_maker: Callable[..., Path]
+) -> None:
+    photos = photo_maker(tmp_path / "photos", 4, bad=1).resolve()
+    encoder = Encoder.from_run(run_dir, layer="L6", device="cpu", batch_size=2)
+    sent = pickle.loads(pickle.dumps(encoder))  # what Ray sends: settings, not the network
+    assert sent._loaded is None and sent == encoder
+    files = sorted(rel_path(photos, p) for p in scan_images(photos))
+    threads = torch.get_num_threads()
+    try:
+        shard = ShardWorker(sent, str(photos), str(tmp_path / "shards"), 1).extract(0, files)
+    finally:
+        torch.set_num_threads(threads)
+    assert [e["path"] for e in shard.entries] == [f for f in files if f != "a/broken0.jpg"]
+    st = (photos / "a" / "broken0.jpg").stat()
+    assert [(b["path"], b["size"], b["mtime_ns"]) for b in shard.bad] == [
+        ("a/broken0.jpg", st.st_size, st.st_mtime_ns)]
+    pixels = np.stack([load_image(photos / e["path"], 64) for e in shard.entries])
+    np.testing.assert_allclose(shard.codes, encoder.encode(pixels), rtol=1e-5, atol=1e-6)
