@@ -37,11 +37,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from neuralcodes.config import Estimator, choices
 from neuralcodes.errors import ConfigError
 from neuralcodes.progress import Progress, ensure
 from neuralcodes.search import DEFAULT_BLOCK, as_codes, half_norms, pack
 
-ESTIMATORS = ("spec", "trapezoid")
+ESTIMATORS = choices(Estimator)
 _PAD = np.iinfo(np.int64).max  # a padding "relevant item" that sorts after everything
 _WORKERS = max(1, min(4, (os.cpu_count() or 2) // 2))  # threads sorting tiles (GIL-free)
 _LOW, _HIGH = (0, 1) if sys.byteorder == "little" else (1, 0)  # 32-bit words of an int64

@@ -188,11 +188,6 @@ class NotebookNet(nn.Module):
         check_layers([layer], self.layer_names)
         return math.prod(self._dims[layer])
 
-    def layer_shape(self, layer: str) -> tuple[int, ...]:
-        """The per-image output shape of ``layer``: (C, h, w) or (D,)."""
-        check_layers([layer], self.layer_names)
-        return self._dims[layer]
-
 
 def _pool(x: torch.Tensor) -> torch.Tensor:
     return F.max_pool2d(x, 2, ceil_mode=True)  # == Keras "same" 2x2 pooling

@@ -48,10 +48,10 @@ def test_finetuned_run_records_its_parent(tiny_run: Path, tuned: Path) -> None:
 
 def test_a_run_compared_with_itself_shows_no_difference(tiny_run: Path) -> None:
     result = compare_runs(tiny_run, tiny_run, codes=["L6", "conv5:mac"], n_bootstrap=50)
-    assert [r["codes"] for r in result["rows"]] == ["L6", "conv5-mac"]
-    d = result["rows"][0]["b_minus_a"]
-    assert d["mean_diff"] == 0.0 and d["p_value"] == 1.0 and not d["significant"]
-    assert result["rows"][0]["a"]["n_queries"] == 100
+    assert [r.codes for r in result.rows] == ["L6", "conv5-mac"]
+    d = result.rows[0].b_minus_a
+    assert d.mean_diff == 0.0 and d.p_value == 1.0 and not d.significant
+    assert result.rows[0].a.n_queries == 100
 
 
 def test_compare_cli_on_the_parent_task_and_on_a_folder(tiny_run: Path, tuned: Path,

@@ -8,15 +8,15 @@ become one-line messages and exit status 2; nothing else is caught.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
 from neuralcodes import __version__
+from neuralcodes.cli import experiment, index_cmd, research, scale, search_cmd, serve_cmd
 from neuralcodes.errors import NeuralCodesError
 
-# Modules under neuralcodes.cli that register subcommands, in the order of `neuralcodes --help`.
-COMMAND_MODULES = ("experiment", "index_cmd", "search_cmd", "serve_cmd", "research", "scale")
+# The modules that register subcommands, in the order of `neuralcodes --help`.
+COMMAND_MODULES = (experiment, index_cmd, search_cmd, serve_cmd, research, scale)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,13 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"neuralcodes {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"neuralcodes.cli.{name}")
-        except ModuleNotFoundError as e:
-            if e.name == f"neuralcodes.cli.{name}":
-                continue  # that command group is not part of this build
-            raise
+    for module in COMMAND_MODULES:
         module.register(subparsers)
     return parser
 

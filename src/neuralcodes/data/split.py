@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from neuralcodes.config import SplitOrder, choices
 from neuralcodes.errors import ConfigError
 
-ORDERS = ("notebook", "stratified")
+ORDERS = choices(SplitOrder)
 
 
 @dataclass(frozen=True, eq=False)

@@ -34,6 +34,7 @@ from neuralcodes.index.store import (
     read_manifest,
     read_vectors,
 )
+from neuralcodes.runs import RunDir
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class Index:
         kind = manifest["backend"]["kind"]
         vectors = read_vectors(gen, len(entries), mmap=kind == "ivfpq")
         run = Path(run_dir) if run_dir is not None else Path(manifest["run_dir"])
-        if not (run / "model.pt").is_file():
+        if not RunDir(run).model.is_file():
             raise DataError(run, "no model.pt: the run folder that built this index is gone; "
                             "name the same model with --model RUN_DIR")
         encoder = Encoder.from_run(run, layer=manifest["layer"], device=device,

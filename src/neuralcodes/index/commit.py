@@ -53,11 +53,6 @@ class IndexInfo:
     images_per_s: float | None = None  # decoding + encoding throughput of this job
     generation: str | None = None  # None: nothing changed, nothing written
 
-    def as_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
-        return asdict(self)
-
 
 @dataclass
 class State:

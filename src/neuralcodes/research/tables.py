@@ -32,7 +32,7 @@ def sweep_markdown(rows: Sequence[SweepRow]) -> str:
     ordered = sorted(rows, key=lambda r: (r.codes, r.qe, r.whiten, r.dims))
     body = [(r.codes, str(r.dims) if r.pca else f"{r.dims} (full)",
              "yes" if r.whiten else "no", str(r.qe) if r.qe else "–", str(r.bytes_per_image),
-             f"{r.map:.4f}", ci_text(r.ci_low, r.ci_high)) for r in ordered]
+             f"{r.map:.4f}", ci_text((r.ci_low, r.ci_high))) for r in ordered]
     return markdown_table(("codes", "dims", "whitened", "QE", "bytes / image", "mAP", "95 % CI"),
                           body)
 
