@@ -210,10 +210,10 @@ def _checked(hint: Any, value: Any, where: str) -> Any:
         return _checked(next(a for a in args if a is not type(None)), value, where)
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    ok = isinstance(value, hint) if isinstance(hint, type) else True
-    if not ok or (hint is int and isinstance(value, bool)):
-        raise ConfigError(f"{where}: expected {getattr(hint, '__name__', hint)}, got "
-                          f"{type(value).__name__} {value!r}")
+    kind = origin or hint  # tuple for tuple[int, ...]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{where}: expected {kind.__name__}, got {type(value).__name__} "
+                          f"{value!r}")
     return value
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from neuralcodes.cli import main
 from neuralcodes.config import RunConfig
 from neuralcodes.research.recipes import recipe_config, recipes_table, run_recipes
 
@@ -30,9 +29,3 @@ def test_two_recipes_table_and_reuse(tiny_dataset: Path, tmp_path: Path,
     again = run_recipes(tmp_path, ["notebook", "wd"], base=base, n_bootstrap=50)
     assert (tmp_path / "wd" / "model.pt").stat().st_mtime_ns == stamp  # reused, not retrained
     assert again.recipes["wd"].map == rows["wd"].map
-
-
-def test_recipes_cli_refuses_an_unknown_recipe(tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["recipes", "--out", str(tmp_path), "--recipes", "fancy"]) == 2
-    assert "unknown recipe 'fancy'" in capsys.readouterr().err
