@@ -1,10 +1,10 @@
-"""Average precision, mAP, precision@k and recall@k of leave-one-out retrieval (SPEC.md).
+"""Average precision, mAP, precision@k and recall@k of leave-one-out retrieval (docs/protocol.md).
 
 Two AP estimators, so that numbers can be compared with either kind of paper. With the relevant
 items of one query at ranks ``r_1 < r_2 < ... < r_P`` (1-based, over its full ranking of ``n``
 items, the query itself left out):
 
-* ``"spec"`` (SPEC.md, the seed notebook, scikit-learn's non-interpolated AP):
+* ``"spec"`` (docs/protocol.md, the seed notebook, scikit-learn's non-interpolated AP):
   ``AP = (1/P) sum_k precision@k * rel(k) = (1/P) sum_j j / r_j``.
 * ``"trapezoid"`` (``compute_ap.cpp`` of the Oxford5k / Holidays benchmark code, Philbin et al.):
   each relevant item adds its recall step ``1/P`` times the mean of the precision just before it
