@@ -71,7 +71,7 @@ def test_from_dict_refuses_values_of_the_wrong_type(data: dict[str, object],
 
 @pytest.mark.parametrize(("changes", "message"), [
     ({"train.epochs": 0}, "train.epochs must be >= 1, got 0"),
-    ({"train.lr": 0.0}, "train.lr must be > 0"),
+    ({"train.lr": -1e-4}, "train.lr must be >= 0"),
     ({"data.val_fraction": 0.5, "data.test_fraction": 0.5}, "together < 1"),
     ({"model.dropout": 1.0}, r"model.dropout=1.0 in \[0, 1\)"),
     ({"retrieval.precision_at": (1, 0)}, r"retrieval.precision_at must be >= 1, got \(1, 0\)"),

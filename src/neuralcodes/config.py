@@ -116,9 +116,7 @@ class TrainConfig(Checked):
 
     def check(self) -> None:
         _at_least(self, 1, "epochs", "batch_size")
-        _at_least(self, 0, "patience", "min_delta", "weight_decay", "num_threads")
-        if not self.lr > 0:
-            raise ConfigError(f"train.lr must be > 0, got {self.lr}")
+        _at_least(self, 0, "lr", "patience", "min_delta", "weight_decay", "num_threads")
 
 
 @dataclass(frozen=True)
