@@ -37,7 +37,10 @@ def test_the_default_config_is_refused_before_any_side_effect(
 def test_a_missing_source_is_named(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="nowhere"):
         check_run_config(_tiny(tmp_path / "nowhere"))
-    check_run_config(_tiny(tmp_path / "nowhere"), check_source=False)  # still to download
+    check_run_config(_tiny(tmp_path / "nowhere"), to_download=True)
+    with pytest.raises(ConfigError, match="Tiny ImageNet has 200 classes"):
+        check_run_config(_tiny(tmp_path / "x", **{"data.n_in_domain": 200,
+                                                 "model.num_classes": 200}), to_download=True)
 
 
 @pytest.mark.parametrize(("changes", "message"), [

@@ -125,7 +125,7 @@ def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) ->
     if getattr(args, "download", False):
         changes["data.source"] = "tiny-imagenet-200"  # where is known after the download
     cfg = resolve(replace(cfg, **changes))
-    check_run_config(cfg, check_source=not getattr(args, "download", False))
+    check_run_config(cfg, to_download=getattr(args, "download", False))
     if getattr(args, "download", False):
         cfg = replace(cfg, **{"data.source": str(_download(None, None))})
     return cfg

@@ -23,6 +23,7 @@ from neuralcodes.model import create_model
 from neuralcodes.progress import Progress, ensure
 from neuralcodes.runs import RunDir, check_same_config, load_config, save_config
 
+TINY_IMAGENET_CLASSES = 200
 PROBE_WIDTH = 1 / 32  # the network built to check layer names: the names, not the weights
 
 
@@ -56,11 +57,10 @@ def resolve_source(data: DataConfig, progress: Progress | None = None) -> Path:
     return root / "tiny-imagenet-200"
 
 
-def check_run_config(cfg: RunConfig, *, check_source: bool = True) -> None:
-    """Refuse, before any work, a configuration that cannot run: too few synthetic classes for
-    the in-domain ones, a data source that does not exist (unless ``check_source`` is off, for
-    data still to be downloaded), a classifier that does not fit the data, layers or poolings the
-    network does not have."""
+def check_run_config(cfg: RunConfig, *, to_download: bool = False) -> None:
+    """Refuse, before any work, a configuration that cannot run: more in-domain classes than
+    the synthetic dataset (or Tiny ImageNet ``to_download``) has, a data source that does not
+    exist, a classifier that does not fit the data, layers or poolings the network lacks."""
     data, model = cfg.data, cfg.model
     if data.source == "synthetic" and not data.n_in_domain < data.synthetic_classes:
         raise ConfigError(
@@ -68,7 +68,10 @@ def check_run_config(cfg: RunConfig, *, check_source: bool = True) -> None:
             f"{data.synthetic_classes} classes (data.synthetic_classes) and at least one must be "
             "out-of-domain: give Tiny ImageNet (--data DIR or --download), lower --n-in-domain, "
             "or run `neuralcodes demo`")
-    if data.source != "synthetic" and check_source and not Path(data.source).exists():
+    if to_download and not data.n_in_domain < TINY_IMAGENET_CLASSES:
+        raise ConfigError(f"data.n_in_domain={data.n_in_domain}: Tiny ImageNet has "
+                          f"{TINY_IMAGENET_CLASSES} classes and at least one must be out-of-domain")
+    if data.source != "synthetic" and not to_download and not Path(data.source).exists():
         raise DataError(Path(data.source), "no such tiny-imagenet-200 folder or .zip "
                         "(`neuralcodes download` fetches it)")
     if (model.num_classes, model.image_size) != (data.n_in_domain, data.image_size):

@@ -15,6 +15,7 @@ from typing import Any
 from neuralcodes.artifacts import atomic_write_text
 from neuralcodes.figures import plot_curves
 from neuralcodes.research.sweep import SweepRow
+from neuralcodes.runs import RunDir
 from neuralcodes.tables import ci_text, markdown_table
 
 
@@ -48,7 +49,7 @@ def write_sweep(rows: Sequence[SweepRow], out_dir: str | Path,
         if r.qe == min(x.qe for x in rows):  # the plot: without QE (the table has QE rows)
             name = r.codes + (" whitened" if r.whiten else "")
             curves.setdefault(name, {})[r.bytes_per_image] = r.map
-    png = plot_curves(curves, out / "figures" / "sweep.png", xlabel="bytes per image (float32)",
+    png = plot_curves(curves, RunDir(out).figure("sweep"), xlabel="bytes per image (float32)",
                       title=title)
     return {"csv": write_csv(out / "sweep.csv", [r.to_dict() for r in rows]), "md": md,
             "png": png}
