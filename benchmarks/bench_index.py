@@ -59,11 +59,12 @@ def make_run(run: Path, width: float) -> None:
 
     from neuralcodes.config import ModelConfig
     from neuralcodes.model import create_model, save_model
+    from neuralcodes.runs import RunDir
 
     torch.manual_seed(0)
     cfg = ModelConfig(width=width)
     run.mkdir(parents=True, exist_ok=True)
-    save_model(run / "model.pt", create_model(cfg), cfg)
+    save_model(RunDir(run).model, create_model(cfg), cfg)
 
 
 def pct(values: list[float], q: float) -> float:

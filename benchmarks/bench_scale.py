@@ -31,6 +31,7 @@ from PIL import Image
 
 from neuralcodes.config import ModelConfig
 from neuralcodes.model import create_model, save_model
+from neuralcodes.runs import RunDir
 
 
 def make_photos(root: Path, n: int, seed: int = 0) -> None:
@@ -69,7 +70,7 @@ def main() -> None:
     make_photos(work / "photos", args.images)
     torch.manual_seed(0)
     cfg = ModelConfig(width=args.width, num_classes=190)
-    save_model(work / "run" / "model.pt", create_model(cfg), cfg)
+    save_model(RunDir(work / "run").model, create_model(cfg), cfg)
     common = {"run_dir": work / "run", "layer": "L6", "device": "cpu",
               "batch_size": args.batch_size}
     rows: dict[str, dict[str, float]] = {}

@@ -15,7 +15,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,10 +118,6 @@ def alternate(
 def emit(result: dict[str, Any]) -> None:
     """A worker's answer: one JSON line on stdout (the coordinator reads the last one)."""
     print(json.dumps(result), flush=True)
-
-
-def timer() -> float:
-    return time.perf_counter()
 
 
 def machine() -> dict[str, str]:

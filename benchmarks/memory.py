@@ -9,7 +9,6 @@ are counted once.
 
 from __future__ import annotations
 
-import resource
 import subprocess
 import time
 from pathlib import Path
@@ -52,8 +51,3 @@ def watch(proc: subprocess.Popen[str], interval: float = 0.02) -> float:
     return peak
 
 
-def maxrss_mb() -> float:
-    """The largest resident set of this process, or of any one finished child, in MB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, kids) / 1024

@@ -5,9 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from neuralcodes.config import ModelConfig, TrainConfig
+from neuralcodes.config import ModelConfig, Recipe, TrainConfig, choices
 from neuralcodes.errors import ConfigError
-from neuralcodes.recipes import apply_recipe, make_scheduler
+from neuralcodes.recipes import RECIPES, apply_recipe, make_scheduler
+
+
+def test_every_recipe_choice_has_its_settings() -> None:
+    assert tuple(RECIPES) == choices(Recipe)
 
 
 @pytest.mark.parametrize(

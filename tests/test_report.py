@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from neuralcodes.report import (
     comparison_table,
     pca_text,
     per_class_table,
     report_blocks,
     retrieval_table,
+    to_html,
     to_markdown,
 )
+from neuralcodes.results import PairedComparison, scores_from_dict
 
 RETRIEVAL = {
     "L6": {"map": 0.5, "dims": 8, "ci95": [0.4, 0.6], "precision_at": {"1": 0.75},
@@ -23,19 +27,20 @@ COMPARISONS = [{"a": "L7", "b": "L6", "mean_diff": 0.0125, "ci95": [0.005, 0.02]
 
 
 def test_retrieval_table_has_precision_and_recall_columns() -> None:
-    block = retrieval_table(RETRIEVAL)
+    block = retrieval_table(scores_from_dict(RETRIEVAL))
     assert block.header == ("codes", "dims", "mAP", "95 % CI", "P@1", "R@10")
     assert block.rows[0] == ("L6", "8", "0.5000", "[0.4000, 0.6000]", "0.750", "0.250")
     assert block.rows[1] == ("L6 +QE2", "8", "0.5500", "", "", "")
 
 
 def test_comparison_table() -> None:
-    block = comparison_table(COMPARISONS)
+    block = comparison_table([PairedComparison.from_dict(c) for c in COMPARISONS])
     assert block.rows == (("L7 - L6", "+0.0125", "[+0.0050, +0.0200]", "0.0020", "yes"),)
 
 
 def test_per_class_table_names_classes_and_leaves_out_untrained_and_qe() -> None:
-    block = per_class_table(RETRIEVAL, {"3": "red circle, a shape", "4": "blue square"})
+    block = per_class_table(scores_from_dict(RETRIEVAL),
+                            {"3": "red circle, a shape", "4": "blue square"})
     assert block.header == ("class", "L6")
     assert block.rows == (("red circle", "0.6250"), ("blue square", "0.3750"))
 
@@ -58,3 +63,15 @@ def test_report_blocks_in_order_and_estimator_named() -> None:
     assert order == sorted(order)
     assert "trapezoid rule of the Oxford5k / Holidays benchmark code" in md
     assert "| L6 | 0.2500 |" in md
+
+
+def test_p_values_below_a_thousandth_print_as_such() -> None:
+    tiny = PairedComparison(0.0125, (0.005, 0.02), 1 / 1001, a="L7", b="L6")
+    assert comparison_table([tiny]).rows[0][3] == "< 0.001"
+    assert comparison_table([PairedComparison(0.0, (-0.1, 0.1), 0.001, a="a", b="b")]
+                            ).rows[0][3:] == ("0.0010", "no")
+
+
+def test_html_paragraphs_render_code_spans() -> None:
+    page = to_html(report_blocks({"retrieval": RETRIEVAL}, {}, "t"), Path("."))
+    assert "<code>pixels</code>" in page and "`" not in page

@@ -19,10 +19,11 @@ from typing import Any
 
 import torch
 
+from neuralcodes.config import Device, Precision, choices
 from neuralcodes.errors import ConfigError
 
-DEVICES = ("auto", "cpu", "cuda", "mps")
-PRECISIONS = ("fp32", "bf16", "fp16", "auto")
+DEVICES = choices(Device)
+PRECISIONS = choices(Precision)
 CPU_AUTO_BF16 = True  # "auto" picks bf16 on CPUs with native bf16 (see docs/performance.md)
 
 

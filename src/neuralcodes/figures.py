@@ -1,4 +1,4 @@
-"""PNG figures: training curves, the retrieval figure of SPEC.md, and mAP curves.
+"""PNG figures: training curves, the retrieval figure of docs/protocol.md, and mAP curves.
 
 Pure drawing: each function takes arrays and a path, writes one PNG atomically, returns the path.
 matplotlib is imported lazily with the Agg backend, so nothing here needs a display.

@@ -1,10 +1,10 @@
-"""Average precision, mAP, precision@k and recall@k of leave-one-out retrieval (SPEC.md).
+"""Average precision, mAP, precision@k and recall@k of leave-one-out retrieval (docs/protocol.md).
 
 Two AP estimators, so that numbers can be compared with either kind of paper. With the relevant
 items of one query at ranks ``r_1 < r_2 < ... < r_P`` (1-based, over its full ranking of ``n``
 items, the query itself left out):
 
-* ``"spec"`` (SPEC.md, the seed notebook, scikit-learn's non-interpolated AP):
+* ``"spec"`` (docs/protocol.md, the seed notebook, scikit-learn's non-interpolated AP):
   ``AP = (1/P) sum_k precision@k * rel(k) = (1/P) sum_j j / r_j``.
 * ``"trapezoid"`` (``compute_ap.cpp`` of the Oxford5k / Holidays benchmark code, Philbin et al.):
   each relevant item adds its recall step ``1/P`` times the mean of the precision just before it
@@ -37,11 +37,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from neuralcodes.config import Estimator, choices
 from neuralcodes.errors import ConfigError
 from neuralcodes.progress import Progress, ensure
 from neuralcodes.search import DEFAULT_BLOCK, as_codes, half_norms, pack
 
-ESTIMATORS = ("spec", "trapezoid")
+ESTIMATORS = choices(Estimator)
 _PAD = np.iinfo(np.int64).max  # a padding "relevant item" that sorts after everything
 _WORKERS = max(1, min(4, (os.cpu_count() or 2) // 2))  # threads sorting tiles (GIL-free)
 _LOW, _HIGH = (0, 1) if sys.byteorder == "little" else (1, 0)  # 32-bit words of an int64

@@ -1,4 +1,4 @@
-"""The network of SPEC.md with named layers, the feature contract, a registry and checkpoints.
+"""The network of docs/protocol.md: named layers, the feature contract, a registry, checkpoints.
 
 Keras fidelity: "same" padding (for the 4x4 kernel one row/column more at the bottom/right),
 ReLU after every layer but the logits, 2x2 max-pools, glorot-uniform weights and zero biases.
@@ -30,7 +30,7 @@ LAYER_NAMES = (
     "conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool3",
     "L5", "L6", "L7", "logits",
 )  # fmt: skip
-# (kernel, channels) of conv1..conv5 and the width of L6, L7 at width 1.0 (SPEC.md table)
+# (kernel, channels) of conv1..conv5 and the width of L6, L7 at width 1.0 (docs/protocol.md table)
 CONV_SPECS = ((4, 96), (5, 192), (3, 288), (3, 288), (3, 256))
 FC_WIDTH = 2048
 
@@ -187,11 +187,6 @@ class NotebookNet(nn.Module):
         """The length of ``layer``'s flattened code (C * h * w for conv layers)."""
         check_layers([layer], self.layer_names)
         return math.prod(self._dims[layer])
-
-    def layer_shape(self, layer: str) -> tuple[int, ...]:
-        """The per-image output shape of ``layer``: (C, h, w) or (D,)."""
-        check_layers([layer], self.layer_names)
-        return self._dims[layer]
 
 
 def _pool(x: torch.Tensor) -> torch.Tensor:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from neuralcodes.config import DataConfig, ModelConfig, RetrievalConfig, RunConfig, TrainConfig
 from neuralcodes.config import replace as cfg_replace
 
-NOTEBOOK = RunConfig()
-
 # The demo: the whole pipeline on the built-in synthetic dataset, a few minutes on 2 CPU cores.
 DEMO = RunConfig(
     data=DataConfig(source="synthetic", n_in_domain=40, synthetic_classes=50,

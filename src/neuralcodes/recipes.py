@@ -14,15 +14,15 @@ from typing import Any
 import torch
 from torch import nn
 
-from neuralcodes.config import ModelConfig, TrainConfig, replace
+from neuralcodes.config import ModelConfig, Recipe, TrainConfig, replace
 from neuralcodes.errors import ConfigError
 
 WEIGHT_DECAY = 5e-4
 ADAM_EPS = 1e-7  # Keras' default epsilon (PyTorch's is 1e-8)
 FUSED_MIN_PARAMS = 1_000_000  # below this, fused Adam is slower than foreach on the CPU
 
-# recipe -> (TrainConfig changes, ModelConfig changes)
-RECIPES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+# recipe -> (TrainConfig changes, ModelConfig changes); the keys are config.Recipe's choices
+RECIPES: dict[Recipe, tuple[dict[str, Any], dict[str, Any]]] = {
     "notebook": ({}, {}),
     "augment": ({"augment": True}, {}),
     "bn": ({}, {"batchnorm": True}),
@@ -43,7 +43,7 @@ def apply_recipe(
     """``train_cfg`` and ``model_cfg`` with recipe ``name``'s settings (and ``recipe=name``)."""
     if name not in RECIPES:
         raise ConfigError(f"unknown recipe {name!r}; known recipes are {sorted(RECIPES)}")
-    train_changes, model_changes = RECIPES[name]
+    train_changes, model_changes = RECIPES[name]  # type: ignore[index]
     train_out = replace(train_cfg, recipe=name, **{**_BASE_TRAIN, **train_changes})
     model_out = replace(model_cfg, **{**_BASE_MODEL, **model_changes})
     return train_out, model_out
@@ -76,8 +76,6 @@ def make_scheduler(
     """None for a constant rate; "cosine" decays it to 0 over ``epochs`` (stepped every batch)."""
     if cfg.lr_schedule == "constant":
         return None
-    if cfg.lr_schedule != "cosine":
-        raise ConfigError(f"unknown lr_schedule {cfg.lr_schedule!r}; choose 'constant' or 'cosine'")
     total = max(1, cfg.epochs * steps_per_epoch)
     return torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))

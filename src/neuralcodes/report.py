@@ -8,100 +8,103 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from neuralcodes.artifacts import atomic_write_text
+from neuralcodes.results import (
+    CodeSetScore,
+    PairedComparison,
+    PcaCurve,
+    PcaFit,
+    SplitEvaluation,
+    scores_from_dict,
+)
+from neuralcodes.runs import RunDir
+from neuralcodes.tables import ci_text, markdown_table, p_value_text, yes_no
 
 
 @dataclass(frozen=True)
 class Block:
-    kind: str  # "h" | "p" | "table" | "image"
+    kind: Literal["h", "p", "table", "image"]
     text: str = ""
     header: tuple[str, ...] = ()
     rows: tuple[tuple[str, ...], ...] = ()
 
 
-def evaluation_table(evaluation: Mapping[str, Mapping[str, float]]) -> Block:
-    rows = tuple(
-        (split, f"{m['loss']:.3f}", f"{m['accuracy']:.3f}", f"{m['top5']:.3f}", str(m.get("n", "")))
-        for split, m in evaluation.items()
-    )
+def evaluation_table(evaluation: Mapping[str, SplitEvaluation]) -> Block:
+    rows = tuple((split, f"{m.loss:.3f}", f"{m.accuracy:.3f}", f"{m.top5:.3f}",
+                  "" if m.n is None else str(m.n)) for split, m in evaluation.items())
     return Block("table", header=("split", "cross-entropy", "accuracy", "top-5 accuracy", "images"),
                  rows=rows)
 
 
-def retrieval_table(retrieval: Mapping[str, Mapping[str, Any]]) -> Block:
+def retrieval_table(retrieval: Mapping[str, CodeSetScore]) -> Block:
     """One row per code set (layers, pooled, baselines): mAP with its 95 % interval, P@k, R@k."""
-    ps = sorted({int(k) for m in retrieval.values() for k in m.get("precision_at", {})})
-    rs = sorted({int(k) for m in retrieval.values() for k in m.get("recall_at", {})})
-    rows = []
-    for name, m in retrieval.items():
-        ci = m.get("ci95")
-        ci_text = f"[{ci[0]:.4f}, {ci[1]:.4f}]" if ci else ""
-        p_at, r_at = m.get("precision_at", {}), m.get("recall_at", {})
-        rows.append((name, str(m.get("dims", "")), f"{m['map']:.4f}", ci_text,
-                     *(f"{p_at[str(k)]:.3f}" if str(k) in p_at else "" for k in ps),
-                     *(f"{r_at[str(k)]:.3f}" if str(k) in r_at else "" for k in rs)))
-    return Block("table", header=("codes", "dims", "mAP", "95 % CI", *(f"P@{k}" for k in ps),
-                                  *(f"R@{k}" for k in rs)), rows=tuple(rows))
-
-
-def comparison_table(comparisons: Sequence[Mapping[str, Any]]) -> Block:
-    """Paired comparisons over the same queries: mean AP difference, its 95 % CI, p-value."""
+    ps = sorted({k for m in retrieval.values() for k in m.precision_at})
+    rs = sorted({k for m in retrieval.values() for k in m.recall_at})
     rows = tuple(
-        (f"{c['a']} - {c['b']}", f"{c['mean_diff']:+.4f}",
-         f"[{c['ci95'][0]:+.4f}, {c['ci95'][1]:+.4f}]", f"{c['p_value']:.4f}",
-         "yes" if c.get("significant") else "no")
-        for c in comparisons
-    )
+        (name, str(m.dims), f"{m.map:.4f}", ci_text(m.ci95),
+         *(f"{m.precision_at[k]:.3f}" if k in m.precision_at else "" for k in ps),
+         *(f"{m.recall_at[k]:.3f}" if k in m.recall_at else "" for k in rs))
+        for name, m in retrieval.items())
+    return Block("table", header=("codes", "dims", "mAP", "95 % CI", *(f"P@{k}" for k in ps),
+                                  *(f"R@{k}" for k in rs)), rows=rows)
+
+
+def comparison_table(comparisons: Sequence[PairedComparison]) -> Block:
+    """Paired comparisons over the same queries: mean AP difference, its 95 % CI, p-value."""
+    rows = tuple((f"{c.a} - {c.b}", f"{c.mean_diff:+.4f}", ci_text(c.ci95, signed=True),
+                  p_value_text(c.p_value), yes_no(c.significant)) for c in comparisons)
     return Block("table", header=("comparison", "mean AP difference", "95 % CI", "p-value",
                                   "larger than the noise"), rows=rows)
 
 
-def per_class_table(retrieval: Mapping[str, Mapping[str, Any]],
+def per_class_table(retrieval: Mapping[str, CodeSetScore],
                     class_names: Mapping[str, str]) -> Block:
     """Mean AP of each out-of-domain class's queries, one column per code set (the untrained
     network's and the query-expansion columns left out, to keep the table readable)."""
     names = [n for n, m in retrieval.items()
-             if "per_class_ap" in m and not n.startswith("untrained") and "+QE" not in n]
-    classes = sorted({c for n in names for c in retrieval[n]["per_class_ap"]}, key=int)
+             if m.per_class_ap and not n.startswith("untrained") and "+QE" not in n]
+    classes = sorted({c for n in names for c in retrieval[n].per_class_ap})
     rows = tuple(
-        (class_names.get(c, c).split(",")[0],
-         *(f"{retrieval[n]['per_class_ap'][c]:.4f}" if c in retrieval[n]["per_class_ap"] else ""
+        (class_names.get(str(c), str(c)).split(",")[0],
+         *(f"{retrieval[n].per_class_ap[c]:.4f}" if c in retrieval[n].per_class_ap else ""
            for n in names))
         for c in classes
     )
     return Block("table", header=("class", *names), rows=rows)
 
 
-def pca_table(pca: Mapping[str, Mapping[str, float]]) -> Block:
-    dims = sorted({int(d) for curve in pca.values() for d in curve})
-    rows = tuple((layer, *(f"{curve[str(d)]:.4f}" if str(d) in curve else "–" for d in dims))
-                 for layer, curve in pca.items())
+def pca_table(pca: Mapping[str, PcaCurve]) -> Block:
+    dims = sorted({d for curve in pca.values() for d in curve.map_at})
+    rows = tuple((name, *(f"{c.map_at[d]:.4f}" if d in c.map_at else "–" for d in dims))
+                 for name, c in pca.items())
     return Block("table", header=("codes", *(f"{d}-d" for d in dims)), rows=rows)
 
 
 def pca_text(metrics: Mapping[str, Any]) -> str:
     """What the PCA was fitted on, said plainly; a warning when it saw the database itself."""
-    fit = metrics.get("pca_fit", {})
-    text = (f"Codes compressed by PCA fitted on "
-            f"{metrics.get('pca_fit_on', 'held-out in-domain images')}, then L2-normalised; a "
-            "dash: more dimensions than the fit set allows (at most min(N_fit - 1, D)).")
-    if fit.get("whiten"):
+    fit = PcaFit.from_dict(metrics.get("pca_fit", {}))
+    text = (f"Codes compressed by PCA fitted on {metrics.get('pca_fit_on', PcaFit.text)}, then "
+            "L2-normalised; a dash: more dimensions than the fit set allows (at most "
+            "min(N_fit - 1, D)).")
+    if fit.whiten:
         text += " Each component is divided by its standard deviation (PCA-whitening)."
-    if fit.get("on_database"):
+    if fit.on_database:
         text += (" WARNING: this PCA was fitted on the retrieval database itself, as asked for "
                  "(pca_fit_on='database'); these numbers are optimistic and not comparable with "
                  "a held-out fit.")
     return text
 
 
-def _retrieval_text(retrieval: Mapping[str, Mapping[str, Any]]) -> str:
-    estimator = next(iter(retrieval.values()), {}).get("estimator", "spec")
-    how = ("SPEC.md's (precision averaged over the relevant items)" if estimator == "spec" else
+def _retrieval_text(retrieval: Mapping[str, CodeSetScore]) -> str:
+    estimator = next(iter(retrieval.values())).estimator
+    how = ("docs/protocol.md's (precision averaged over the relevant items)"
+           if estimator == "spec" else
            "the trapezoid rule of the Oxford5k / Holidays benchmark code")
     return ("Each out-of-domain image in turn is the query and all the others the database, "
             "ranked by Euclidean distance between L2-normalised codes. mAP with a 95 % bootstrap "
@@ -112,16 +115,18 @@ def _retrieval_text(retrieval: Mapping[str, Mapping[str, Any]]) -> str:
 
 def report_blocks(metrics: Mapping[str, Any], figures: Mapping[str, str],
                   title: str) -> list[Block]:
-    """The report's content, in order; ``figures`` maps a figure name to its path in the run."""
+    """The report's content, in order, from metrics.json's sections; ``figures`` maps a figure
+    name to its path in the run."""
     blocks = [Block("h", title), Block("p", _summary(metrics))]
     if "evaluation" in metrics:
-        blocks += [Block("h", "Classification"), evaluation_table(metrics["evaluation"])]
+        evaluation = {k: SplitEvaluation.from_dict(v) for k, v in metrics["evaluation"].items()}
+        blocks += [Block("h", "Classification"), evaluation_table(evaluation)]
     if "history" in figures:
         blocks += [Block("h", "Training"), Block("image", figures["history"])]
     blocks += _retrieval_blocks(metrics)
-    if any(metrics.get("pca", {}).values()):
-        blocks += [Block("h", "PCA compression"), Block("p", pca_text(metrics)),
-                   pca_table(metrics["pca"])]
+    pca = {k: PcaCurve.from_dict(c) for k, c in metrics.get("pca", {}).items()}
+    if any(c.map_at for c in pca.values()):
+        blocks += [Block("h", "PCA compression"), Block("p", pca_text(metrics)), pca_table(pca)]
         if "pca" in figures:
             blocks.append(Block("image", figures["pca"]))
     if "retrieval_examples" in figures:
@@ -134,19 +139,20 @@ def report_blocks(metrics: Mapping[str, Any], figures: Mapping[str, str],
 
 def _retrieval_blocks(metrics: Mapping[str, Any]) -> list[Block]:
     """The retrieval table, the paired comparisons and the per-class table."""
-    retrieval = metrics.get("retrieval")
+    retrieval = scores_from_dict(metrics.get("retrieval") or {})
     if not retrieval:
         return []
     blocks = [Block("h", "Retrieval on the out-of-domain classes"),
               Block("p", _retrieval_text(retrieval)), retrieval_table(retrieval)]
     if metrics.get("comparisons"):
+        comparisons = [PairedComparison.from_dict(c) for c in metrics["comparisons"]]
         blocks += [Block("h", "Paired comparisons"),
                    Block("p", "Per-query AP of two code sets on the same queries: the mean "
                               "difference, its 95 % paired bootstrap interval and a sign-flip "
                               "permutation p-value; the difference is larger than the noise when "
                               "the interval excludes 0."),
-                   comparison_table(metrics["comparisons"])]
-    if any("per_class_ap" in m for m in retrieval.values()):
+                   comparison_table(comparisons)]
+    if any(m.per_class_ap for m in retrieval.values()):
         blocks += [Block("h", "Per-class AP"),
                    Block("p", "Mean AP of the queries of each out-of-domain class."),
                    per_class_table(retrieval, metrics.get("ood_classes", {}))]
@@ -177,11 +183,14 @@ def to_markdown(blocks: Sequence[Block]) -> str:
         elif b.kind == "image":
             out.append(f"![{Path(b.text).stem}]({b.text})")
         else:
-            out.append("| " + " | ".join(b.header) + " |")
-            out.append("|" + "---|" * len(b.header))
-            out += ["| " + " | ".join(r) + " |" for r in b.rows]
+            out.append(markdown_table(b.header, b.rows).rstrip("\n"))
         out.append("")
     return "\n".join(out)
+
+
+def _inline(text: str) -> str:
+    """Escaped HTML of a paragraph, with Markdown's `code` spans as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
 def to_html(blocks: Sequence[Block], base: Path) -> str:
@@ -192,7 +201,7 @@ def to_html(blocks: Sequence[Block], base: Path) -> str:
             tag = "h1" if i == 0 else "h2"
             body.append(f"<{tag}>{html.escape(b.text)}</{tag}>")
         elif b.kind == "p":
-            body.append(f"<p>{html.escape(b.text)}</p>")
+            body.append(f"<p>{_inline(b.text)}</p>")
         elif b.kind == "image":
             data = base64.b64encode((base / b.text).read_bytes()).decode()
             body.append(f'<img alt="{html.escape(b.text)}" src="data:image/png;base64,{data}">')
@@ -204,12 +213,13 @@ def to_html(blocks: Sequence[Block], base: Path) -> str:
     return _PAGE.format(title=html.escape(blocks[0].text), body="\n".join(body))
 
 
-def write_report(run_dir: Path, metrics: Mapping[str, Any], figures: Mapping[str, str],
+def write_report(run: RunDir, metrics: Mapping[str, Any], figures: Mapping[str, str],
                  title: str = "neuralcodes run report") -> tuple[Path, Path]:
+    """report.md and report.html of a run folder; ``figures`` paths are relative to it."""
     blocks = report_blocks(metrics, figures, title)
-    md, page = run_dir / "report.md", run_dir / "report.html"
+    md, page = run.report
     atomic_write_text(md, to_markdown(blocks))
-    atomic_write_text(page, to_html(blocks, run_dir))
+    atomic_write_text(page, to_html(blocks, run.root))
     return md, page
 
 

@@ -8,6 +8,7 @@ run folder's file names.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,13 @@ from typing import Any
 import numpy as np
 
 from neuralcodes import __version__
-from neuralcodes.artifacts import atomic_write_json, check_provenance, provenance, read_json
+from neuralcodes.artifacts import (
+    atomic_save_npy,
+    atomic_write_json,
+    check_provenance,
+    provenance,
+    read_json,
+)
 from neuralcodes.config import RunConfig, from_dict, to_dict
 from neuralcodes.errors import ArtifactMismatchError, DataError
 
@@ -39,10 +46,6 @@ class RunDir:
         return self.root / "model.pt"
 
     @property
-    def checkpoint(self) -> Path:
-        return self.root / "checkpoint.pt"
-
-    @property
     def history(self) -> Path:
         return self.root / "history.json"
 
@@ -55,14 +58,61 @@ class RunDir:
         return self.root / "codes"
 
     @property
+    def codes_manifest(self) -> Path:
+        return self.codes / "manifest.json"
+
+    @property
+    def codes_extra(self) -> Path:
+        """The code sets that research tools extracted later (not by the codes step)."""
+        return self.codes / "extra.json"
+
+    @property
+    def code_labels(self) -> Path:
+        return self.codes / "labels.npy"
+
+    def code_file(self, name: str) -> Path:
+        """``codes/<name>.npy`` of a code set: "ood_L6", "test_conv5-spoc", "ood_pixels"."""
+        return self.codes / f"{name}.npy"
+
+    @property
+    def finetune(self) -> Path:
+        """What a fine-tuned run was retrained from (``neuralcodes finetune``)."""
+        return self.root / "finetune.json"
+
+    @property
     def figures(self) -> Path:
         return self.root / "figures"
 
+    def figure(self, name: str) -> Path:
+        """``figures/<name>.png``: "history", "retrieval", "pca"."""
+        return self.figures / f"{name}.png"
+
+    @property
+    def report(self) -> tuple[Path, Path]:
+        """``report.md`` and ``report.html``."""
+        return self.root / "report.md", self.root / "report.html"
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the run folder, as the report links it."""
+        return path.relative_to(self.root).as_posix()
+
     def require(self, path: Path, step: str) -> Path:
         """``path`` if it exists, else an error that names the step that writes it."""
+        if not self.config.is_file():
+            raise DataError(self.root, "not a neuralcodes run folder (no config.json); make one "
+                            "with `neuralcodes run` or `neuralcodes prepare`")
         if not path.exists():
             raise DataError(path, f"missing; run `neuralcodes {step} {self.root}` first")
         return path
+
+
+def require_model(run_dir: str | Path) -> Path:
+    """The trained ``model.pt`` of a run folder (any folder that holds one)."""
+    path = RunDir(Path(run_dir)).model
+    if not path.is_file():
+        raise DataError(Path(run_dir), f"no {path.name} in this run folder; train one with "
+                        "`neuralcodes run` or name another run folder")
+    return path
 
 
 def save_config(run: RunDir, cfg: RunConfig) -> None:
@@ -130,7 +180,7 @@ def latest_run(root: str | Path = DEFAULT_RUNS_ROOT) -> Path:
             root, "no run folder with a trained model.pt here; train one with `neuralcodes run` "
             "or name it with --model RUN_DIR"
         )
-    return max(candidates, key=lambda p: (p / "model.pt").stat().st_mtime)
+    return max(candidates, key=lambda p: RunDir(p).model.stat().st_mtime)
 
 
 def model_hash(run: RunDir) -> str:
@@ -140,13 +190,56 @@ def model_hash(run: RunDir) -> str:
     return str(load_model(run.require(run.model, "train")).header["model_hash"])
 
 
+def save_code_sets(run: RunDir, sets: Mapping[str, np.ndarray], labels: np.ndarray,
+                   model_hash: str, **fields: Any) -> dict[str, Any]:
+    """Write each code set (N, D) as ``codes/<name>.npy``, the OOD labels (N,), and the manifest
+    that ties them to the model of ``model_hash`` (written last); returns the manifest."""
+    run.codes.mkdir(parents=True, exist_ok=True)
+    for name, codes in sets.items():
+        atomic_save_npy(run.code_file(name), codes)
+    atomic_save_npy(run.code_labels, np.asarray(labels, np.int64))
+    manifest = {**provenance("codes", model_hash=model_hash),
+                "sets": {n: list(c.shape) for n, c in sets.items()}, **fields}
+    atomic_write_json(run.codes_manifest, manifest)
+    return manifest
+
+
 def load_code_sets(run: RunDir) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The saved code sets (``ood_*`` and ``test_*``) and OOD labels, checked against model.pt."""
-    manifest = read_json(run.require(run.codes / "manifest.json", "codes"))
+    manifest = read_json(run.require(run.codes_manifest, "codes"))
     check_provenance(manifest, {"model_hash": model_hash(run)},
                      where=f"{run.codes} (re-run `neuralcodes codes {run.root}`)")
-    sets = {n: np.load(run.codes / f"{n}.npy", mmap_mode="r") for n in manifest["sets"]}
-    return sets, np.load(run.codes / "labels.npy")
+    sets = {n: np.load(run.code_file(n), mmap_mode="r") for n in manifest["sets"]}
+    return sets, np.load(run.code_labels)
+
+
+def load_code_set(run: RunDir, name: str, model_hash: str) -> np.ndarray:
+    """One saved code set (N, D), memory-mapped ("ood_L6", "test_conv5-spoc"), refused unless
+    the manifest that lists it (the codes step's, or ``extra.json``) names ``model_hash``."""
+    path = run.code_file(name)
+    if not path.is_file():
+        raise DataError(path, "missing")
+    spec = name.partition("_")[2]
+    extra = read_json(run.codes_extra) if run.codes_extra.is_file() else {}
+    listing = run.codes_extra if spec in extra.get("sets", []) else run.codes_manifest
+    header = read_json(listing) if listing.is_file() else {}
+    check_provenance(header, {"model_hash": model_hash}, where=path)
+    return np.load(path, mmap_mode="r", allow_pickle=False)
+
+
+def extra_code_sets(run: RunDir, model_hash: str) -> set[str]:
+    """The specs ("conv4-mac") extracted later into codes/ for the model of ``model_hash``."""
+    extra = read_json(run.codes_extra) if run.codes_extra.is_file() else {}
+    return set(extra.get("sets", [])) if extra.get("model_hash") == model_hash else set()
+
+
+def save_extra_code_sets(run: RunDir, sets: Mapping[str, np.ndarray], specs: set[str],
+                         model_hash: str) -> None:
+    """Write code sets extracted later and list ``specs`` (all of them) in ``extra.json``."""
+    for name, codes in sets.items():
+        atomic_save_npy(run.code_file(name), codes)
+    atomic_write_json(run.codes_extra, {**provenance("codes-extra", model_hash=model_hash),
+                                        "sets": sorted(specs)})
 
 
 FALLBACK_LAYER = "L6"  # the paper's best layer for instance retrieval

@@ -8,20 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from neuralcodes.cli import main
 from neuralcodes.config import ModelConfig
 from neuralcodes.errors import ArtifactMismatchError, ConfigError
 from neuralcodes.model import create_model, load_model
 from neuralcodes.research.compare import compare_runs
 from neuralcodes.research.finetune import finetune, transfer_weights
-
-
-@pytest.fixture(scope="module")
-def tuned(tiny_run: Path, labelled: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("tuned") / "run"
-    assert main(["finetune", str(tiny_run), "--data", str(labelled), "--out", str(out),
-                 "--epochs", "1", "--lr", "1e-3"]) == 0
-    return out
 
 
 def test_transfer_keeps_everything_but_the_head() -> None:
@@ -48,26 +39,10 @@ def test_finetuned_run_records_its_parent(tiny_run: Path, tuned: Path) -> None:
 
 def test_a_run_compared_with_itself_shows_no_difference(tiny_run: Path) -> None:
     result = compare_runs(tiny_run, tiny_run, codes=["L6", "conv5:mac"], n_bootstrap=50)
-    assert [r["codes"] for r in result["rows"]] == ["L6", "conv5-mac"]
-    d = result["rows"][0]["b_minus_a"]
-    assert d["mean_diff"] == 0.0 and d["p_value"] == 1.0 and not d["significant"]
-    assert result["rows"][0]["a"]["n_queries"] == 100
-
-
-def test_compare_cli_on_the_parent_task_and_on_a_folder(tiny_run: Path, tuned: Path,
-                                                        labelled: Path, tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["compare", str(tiny_run), str(tuned), "--layer", "L6", "L7",
-                 "--bootstrap", "50", "--out", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    assert "out-of-domain images of" in out and "| L7 |" in out
-    saved = json.loads((tmp_path / "compare.json").read_text())
-    d = saved["rows"][0]["b_minus_a"]
-    assert d["mean_diff"] == pytest.approx(saved["rows"][0]["b"]["map"]
-                                           - saved["rows"][0]["a"]["map"], abs=1e-12)
-    assert main(["compare", str(tiny_run), str(tuned), "--data", str(labelled),
-                 "--bootstrap", "20"]) == 0
-    assert "labelled folder" in capsys.readouterr().out
+    assert [r.codes for r in result.rows] == ["L6", "conv5-mac"]
+    d = result.rows[0].b_minus_a
+    assert d.mean_diff == 0.0 and d.p_value == 1.0 and not d.significant
+    assert result.rows[0].a.n_queries == 100
 
 
 def test_compare_refuses_models_of_other_input_sizes(tiny_run: Path, tmp_path: Path) -> None:

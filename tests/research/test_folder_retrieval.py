@@ -2,38 +2,34 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
-from neuralcodes.cli import main
 from neuralcodes.codesets import extract_specs, parse_specs
 from neuralcodes.config import ModelConfig
-from neuralcodes.errors import ConfigError
 from neuralcodes.metrics import retrieval_scores
 from neuralcodes.model import create_model
 from neuralcodes.models.alexnet import INPUT_SIZE
 from neuralcodes.research.folder_retrieval import folder_retrieval
 from neuralcodes.research.folders import read_labelled_folder
-from neuralcodes.research.networks import Network, open_network, run_model
+from neuralcodes.research.networks import Network, run_model
 
 
 def test_rows_for_each_code_size_and_qe(tiny_run: Path, labelled: Path) -> None:
     net = run_model(tiny_run)
     rows = folder_retrieval(labelled, net, codes=["L6", "conv5:spoc"], pca=[4, 64], qe=2,
                             n_bootstrap=20)
-    keys = [(r["codes"], r["pca"], r["qe"]) for r in rows]
+    keys = [(r.codes, r.pca, r.qe) for r in rows]
     assert keys == [("L6", None, 0), ("L6", None, 2), ("L6", 4, 0), ("L6", 4, 2),
                     ("conv5-spoc", None, 0), ("conv5-spoc", None, 2), ("conv5-spoc", 4, 0),
                     ("conv5-spoc", 4, 2)]  # 64 > 11 = min(N - 1, D): impossible, left out
     data = read_labelled_folder(labelled, 64)
     codes = extract_specs(net.model, data.images, parse_specs(["L6"]))["L6"]
-    assert rows[0]["map"] == pytest.approx(retrieval_scores(codes, data.labels, precision_at=(1,),
-                                                            recall_at=(10,)).map, abs=1e-12)
-    assert rows[2]["pca_fit_on"] == "the evaluated images themselves" and rows[2]["dims"] == 4
+    expected = retrieval_scores(codes, data.labels, precision_at=(1,), recall_at=(10,)).map
+    assert rows[0].score.map == pytest.approx(expected, abs=1e-12)
+    assert rows[2].pca_fit_on == "the evaluated images themselves" and rows[2].score.dims == 4
 
 
 def test_registered_alexnet_scores_a_folder(labelled: Path) -> None:
@@ -42,44 +38,7 @@ def test_registered_alexnet_scores_a_folder(labelled: Path) -> None:
     assert model.code_dims("L6") == 4096 and model.code_dims("pool5") == 256 * 6 * 6
     rows = folder_retrieval(labelled, Network(model, INPUT_SIZE, "random AlexNet"),
                             codes=["L6", "pool5:gem"], n_bootstrap=0)
-    assert [(r["codes"], r["dims"]) for r in rows] == [("L6", 4096), ("pool5-gem", 256)]
-    assert all(0.0 < r["map"] <= 1.0 for r in rows)
+    assert [(r.codes, r.score.dims) for r in rows] == [("L6", 4096), ("pool5-gem", 256)]
+    assert all(0.0 < r.score.map <= 1.0 for r in rows)
 
 
-def test_cli_with_a_run_writes_the_table(tiny_run: Path, labelled: Path, tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["folder-retrieval", str(labelled), "--model", str(tiny_run), "--layers", "L7",
-                 "--pca", "4", "--whiten", "--qe", "2", "--bootstrap", "20",
-                 "--out", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    assert "PCA fitted on the evaluated images themselves (optimistic" in out
-    assert "| L7 | 4 | whitened | 2 |" in out
-    rows = json.loads((tmp_path / "folder-retrieval.json").read_text())
-    assert len(rows) == 4 and rows[3]["whiten"] is True
-
-
-def test_wrong_weights_layout_and_network_choice_are_refused(
-        labelled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    bad = tmp_path / "bad.pth"
-    torch.save({"features.0.weight": torch.zeros(2, 3, 3, 3)}, bad)
-    assert main(["folder-retrieval", str(labelled), "--alexnet", str(bad)]) == 2
-    err = capsys.readouterr().err
-    assert "not torchvision AlexNet weights" in err and "Expected layout" in err
-    with pytest.raises(ConfigError, match="exactly one"):
-        open_network(None, None)
-
-
-@pytest.mark.slow
-def test_cli_with_full_size_alexnet_weights(labelled: Path, tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
-    """Randomly initialised AlexNet saved as the model zoo saves it (244 MB)."""
-    from neuralcodes.models.alexnet import AlexNetCodes
-
-    torch.manual_seed(0)
-    weights = tmp_path / "alexnet-random.pth"
-    torch.save(AlexNetCodes().state_dict(), weights)
-    assert main(["folder-retrieval", str(labelled), "--alexnet", str(weights), "--layers", "L5",
-                 "L6", "L7", "--pca", "8", "--pca-fit", str(labelled), "--bootstrap", "20"]) == 0
-    out = capsys.readouterr().out
-    assert "network: AlexNet weights" in out and "| L6 | 4096 | no |" in out
-    assert "| L7 | 8 | yes |" in out and np.isfinite(1.0)

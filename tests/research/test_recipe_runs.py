@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from neuralcodes.cli import main
 from neuralcodes.config import RunConfig
 from neuralcodes.research.recipes import recipe_config, recipes_table, run_recipes
 
@@ -18,21 +17,15 @@ def test_two_recipes_table_and_reuse(tiny_dataset: Path, tmp_path: Path,
     base = make_config(tiny_dataset, **{"retrieval.qe": 0, "retrieval.pooled": ()})
     result = run_recipes(tmp_path, ["notebook", "wd"], base=base, n_bootstrap=50)
     assert recipe_config(base, "wd").train.weight_decay > 0
-    rows = result["recipes"]
-    assert set(rows) == {"notebook", "wd"} and "vs" not in rows["notebook"]
-    diff = rows["wd"]["vs"]["L6"]
-    assert diff["mean_diff"] == pytest.approx(rows["wd"]["map"]["L6"]["map"]
-                                              - rows["notebook"]["map"]["L6"]["map"], abs=1e-12)
+    rows = result.recipes
+    assert set(rows) == {"notebook", "wd"} and rows["notebook"].vs is None
+    diff = rows["wd"].vs["L6"]
+    assert diff.mean_diff == pytest.approx(rows["wd"].map["L6"].map
+                                           - rows["notebook"].map["L6"].map, abs=1e-12)
     header, body = recipes_table(result)
     assert header[:4] == ("recipe", "epochs", "test accuracy", "test top-5")
     assert body[0][-1] == "–" and body[1][0] == "wd"
     stamp = (tmp_path / "wd" / "model.pt").stat().st_mtime_ns
     again = run_recipes(tmp_path, ["notebook", "wd"], base=base, n_bootstrap=50)
     assert (tmp_path / "wd" / "model.pt").stat().st_mtime_ns == stamp  # reused, not retrained
-    assert again["recipes"]["wd"]["map"] == rows["wd"]["map"]
-
-
-def test_recipes_cli_refuses_an_unknown_recipe(tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["recipes", "--out", str(tmp_path), "--recipes", "fancy"]) == 2
-    assert "unknown recipe 'fancy'" in capsys.readouterr().err
+    assert again.recipes["wd"].map == rows["wd"].map

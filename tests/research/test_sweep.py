@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from neuralcodes.cli import main
 from neuralcodes.errors import ConfigError
 from neuralcodes.research.sweep import sweep
 
@@ -43,18 +41,6 @@ def test_new_specs_are_extracted_once_and_cached(run: Path) -> None:
     rows = sweep(run, codes=["conv4:mac"], dims=[4], n_bootstrap=0)
     assert cached.stat().st_mtime_ns == stamp  # reused, not extracted again
     assert [r.dims for r in rows] == [18, 4]
-
-
-def test_sweep_files_and_cli(run: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["sweep", str(run), "--layers", "L7", "--pool", "mac", "--dims", "4",
-                 "--whiten", "both", "--qe", "0", "2", "--bootstrap", "20"]) == 0
-    out = capsys.readouterr().out
-    assert "| conv5-mac | 4 | yes | 2 |" in out
-    with open(run / "sweep.csv") as f:
-        table = list(csv.DictReader(f))
-    assert len(table) == 2 * 2 * 3 and table[0]["bytes_per_image"] == str(4 * int(table[0]["dims"]))
-    assert (run / "sweep.md").read_text().startswith("# Sweep")
-    assert (run / "figures" / "sweep.png").stat().st_size > 1000
 
 
 def test_bad_settings_are_refused(run: Path) -> None:

@@ -8,20 +8,30 @@ become one-line messages and exit status 2; nothing else is caught.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
 from neuralcodes import __version__
+from neuralcodes.cli import (
+    benchmark_cmd,
+    experiment,
+    export_cmd,
+    index_cmd,
+    research,
+    scale,
+    search_cmd,
+    serve_cmd,
+    weights_cmd,
+)
 from neuralcodes.errors import NeuralCodesError
 
 # Commands that train or extract codes: they tune the allocator (neuralcodes.allocator) and say
 # which one they use. A server does not: it must give memory back.
 HEAVY_COMMANDS = frozenset({"run", "demo", "train", "train-ddp", "codes", "index", "sweep",
                             "finetune", "compare", "folder-retrieval", "recipes", "benchmark"})
-# Modules under neuralcodes.cli that register subcommands, in the order of `neuralcodes --help`.
-COMMAND_MODULES = ("experiment", "index_cmd", "search_cmd", "serve_cmd", "research", "scale",
-                   "benchmark_cmd", "export_cmd", "weights_cmd")
+# The modules that register subcommands, in the order of `neuralcodes --help`.
+COMMAND_MODULES = (experiment, index_cmd, search_cmd, serve_cmd, research, scale, benchmark_cmd,
+                   export_cmd, weights_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,13 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"neuralcodes {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"neuralcodes.cli.{name}")
-        except ModuleNotFoundError as e:
-            if e.name == f"neuralcodes.cli.{name}":
-                continue  # that command group is not part of this build
-            raise
+    for module in COMMAND_MODULES:
         module.register(subparsers)
     return parser
 

@@ -3,42 +3,45 @@
 from __future__ import annotations
 
 import argparse
+import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from neuralcodes.artifacts import read_json
 from neuralcodes.cli.progress_cli import ConsoleProgress
-from neuralcodes.config import RunConfig, from_dict, replace
+from neuralcodes.config import DataConfig, RunConfig, choices, from_dict, replace
 from neuralcodes.presets import DEMO, resolve
-from neuralcodes.runs import new_run_dir
+from neuralcodes.results import SplitEvaluation, scores_from_dict
+from neuralcodes.runs import RunDir, new_run_dir
+from neuralcodes.tables import ci_text
 
-# flag -> dotted config key
-CONFIG_FLAGS: dict[str, tuple[str, type, str]] = {
-    "epochs": ("train.epochs", int, "at most this many epochs (default 100)"),
-    "batch_size": ("train.batch_size", int, "batch size (default 100)"),
-    "lr": ("train.lr", float, "Adam learning rate (default 1e-4)"),
-    "patience": ("train.patience", int, "early-stopping patience in epochs (default 0)"),
-    "min_delta": ("train.min_delta", float, "early-stopping min_delta (default 0)"),
-    "recipe": ("train.recipe", str, "training recipe: notebook (default), augment, bn, wd, "
-               "cosine, improved"),
-    "device": ("train.device", str, "auto (default), cpu, cuda, mps"),
-    "precision": ("train.precision", str, "fp32 (default), bf16, fp16, auto"),
-    "train_seed": ("train.seed", int, "seed of initialisation and batch order (default 0)"),
-    "seed": ("data.seed", int, "seed of the data split (default 42, the notebook's)"),
-    "split_order": ("data.split_order", str, "notebook (default: the notebook's exact split) or "
-                    "stratified (each class split 80/10/10)"),
-    "n_in_domain": ("data.n_in_domain", int, "classes 0..N-1 train the network, the rest are "
-                    "out-of-domain (default 190)"),
-    "width": ("model.width", float, "width multiplier of every layer (default 1.0)"),
-    "compile": ("train.compile", bool, "torch.compile the training step (worth it on a GPU)"),
+# flag -> (dotted config key, help); the type, choices and default come from the config
+CONFIG_FLAGS: dict[str, tuple[str, str]] = {
+    "epochs": ("train.epochs", "at most this many epochs"),
+    "batch_size": ("train.batch_size", "batch size"),
+    "lr": ("train.lr", "Adam learning rate"),
+    "patience": ("train.patience", "early-stopping patience in epochs"),
+    "min_delta": ("train.min_delta", "early-stopping min_delta"),
+    "recipe": ("train.recipe", "training recipe"),
+    "device": ("train.device", "device"),
+    "precision": ("train.precision", "precision"),
+    "train_seed": ("train.seed", "seed of initialisation and batch order"),
+    "seed": ("data.seed", "seed of the data split (the notebook's is 42)"),
+    "split_order": ("data.split_order", "notebook: the notebook's exact split; stratified: each "
+                    "class split 80/10/10"),
+    "n_in_domain": ("data.n_in_domain", "classes 0..N-1 train the network, the rest are "
+                    "out-of-domain"),
+    "width": ("model.width", "width multiplier of every layer"),
+    "compile": ("train.compile", "torch.compile the training step (worth it on a GPU)"),
 }
 
 
 def register(subparsers: Any) -> None:
+    notebook = resolve(RunConfig())
     p = subparsers.add_parser("run", help="the whole experiment: split, train, evaluate, retrieve, "
                               "report")
     _add_data_flags(p)
-    _add_config_flags(p)
+    _add_config_flags(p, notebook)
     p.add_argument("--out", type=Path, help="run folder (default runs/run-<time>)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.set_defaults(func=cmd_run)
@@ -46,8 +49,8 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("demo", help="the whole experiment on the built-in synthetic dataset "
                               "(a few minutes on a laptop CPU)")
     p.add_argument("--out", type=Path, default=Path("runs/demo"), help="run folder (runs/demo)")
-    p.add_argument("--resume", action="store_true")
-    _add_config_flags(p)
+    p.add_argument("--resume", action="store_true", help="continue an interrupted demo in --out")
+    _add_config_flags(p, DEMO)
     p.set_defaults(func=cmd_demo)
 
     p = subparsers.add_parser("download", help="fetch Tiny ImageNet (resumable, checksum-verified)")
@@ -61,7 +64,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("prepare", help="step 1: decode, cache and split the data")
     p.add_argument("run_dir", type=Path)
     _add_data_flags(p)
-    _add_config_flags(p)
+    _add_config_flags(p, notebook)
     p.set_defaults(func=cmd_prepare)
     for name, helptext in STEP_HELP.items():
         p = subparsers.add_parser(name, help=helptext)
@@ -83,32 +86,49 @@ STEP_HELP = {
 
 def _add_data_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--data", help="tiny-imagenet-200 folder or .zip, or 'synthetic'")
+    g.add_argument("--data", help="tiny-imagenet-200 folder or .zip, or 'synthetic' (default "
+                   f"{DataConfig().source}: {DataConfig().synthetic_classes} generated classes)")
     g.add_argument("--download", action="store_true", help="download Tiny ImageNet first")
     p.add_argument("--config", type=Path, help="a config.json to start from (flags override it)")
 
 
-def _add_config_flags(p: argparse.ArgumentParser) -> None:
-    for flag, (_, kind, helptext) in CONFIG_FLAGS.items():
+def _add_config_flags(p: argparse.ArgumentParser, base: RunConfig) -> None:
+    """One flag per CONFIG_FLAGS entry, its help showing ``base``'s value as the default."""
+    for flag, (key, helptext) in CONFIG_FLAGS.items():
         name = "--" + flag.replace("_", "-")
-        if kind is bool:
-            p.add_argument(name, dest=flag, action="store_const", const=True, help=helptext)
+        section, _, field = key.partition(".")
+        hint = typing.get_type_hints(type(getattr(base, section)))[field]
+        default = getattr(getattr(base, section), field)
+        if hint is bool:
+            p.add_argument(name, dest=flag, action="store_const", const=True,
+                           help=f"{helptext} (default {'on' if default else 'off'})")
+        elif typing.get_origin(hint) is Literal:
+            p.add_argument(name, dest=flag, choices=choices(hint),
+                           help=f"{helptext} (default {default})")
         else:
-            p.add_argument(name, dest=flag, type=kind, help=helptext)
+            p.add_argument(name, dest=flag, type=hint, help=f"{helptext} (default {default})")
 
 
 def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) -> RunConfig:
+    """The run's configuration from ``base`` (the notebook's), --config and the flags, checked
+    whole (``check_run_config``) before anything is downloaded or written."""
+    from neuralcodes.pipeline.prepare import check_run_config
+
     cfg = base or RunConfig()
     if getattr(args, "config", None):
         saved = read_json(args.config)
         cfg = from_dict(RunConfig, saved.get("config", saved))
-    changes = {key: getattr(args, flag) for flag, (key, _, _) in CONFIG_FLAGS.items()
+    changes = {key: getattr(args, flag) for flag, (key, _) in CONFIG_FLAGS.items()
                if getattr(args, flag, None) is not None}
     if getattr(args, "data", None):
         changes["data.source"] = args.data
     if getattr(args, "download", False):
-        changes["data.source"] = str(_download(None, None))
-    return resolve(replace(cfg, **changes))
+        changes["data.source"] = "tiny-imagenet-200"  # where is known after the download
+    cfg = resolve(replace(cfg, **changes))
+    check_run_config(cfg, to_download=getattr(args, "download", False))
+    if getattr(args, "download", False):
+        cfg = replace(cfg, **{"data.source": str(_download(None, None))})
+    return cfg
 
 
 def _download(directory: Path | None, url: str | None, sha256: str | None = None) -> Path:
@@ -126,7 +146,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     metrics = run_experiment(out, config_from_args(args), resume=args.resume,
                              progress=ConsoleProgress())
     print(summary_table(metrics))
-    print(f"\nrun folder: {out}  (report: {out / 'report.html'})")
+    print(f"\nrun folder: {out}  (report: {RunDir(out).report[1]})")
     return 0
 
 
@@ -137,7 +157,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     metrics = run_experiment(args.out, config_from_args(args, DEMO), resume=args.resume,
                              progress=ConsoleProgress())
     print(summary_table(metrics))
-    print(f"\nrun folder: {args.out}  (report: {args.out / 'report.html'})")
+    print(f"\nrun folder: {args.out}  (report: {RunDir(args.out).report[1]})")
     return 0
 
 
@@ -169,11 +189,11 @@ def cmd_step(args: argparse.Namespace) -> int:
 def summary_table(metrics: dict[str, Any]) -> str:
     """The headline numbers as a plain-text table."""
     lines = []
-    for split, m in metrics.get("evaluation", {}).items():
-        lines.append(f"{split:>6}: loss {m['loss']:.3f}  accuracy {m['accuracy']:.3f}  "
-                     f"top-5 {m['top5']:.3f}")
-    for name, m in metrics.get("retrieval", {}).items():
-        ci = m.get("ci95")
-        ci_text = f"  95% CI [{ci[0]:.4f}, {ci[1]:.4f}]" if ci else ""
-        lines.append(f"{name:>14}: mAP {m['map']:.4f}{ci_text}")
+    for split, entry in metrics.get("evaluation", {}).items():
+        m = SplitEvaluation.from_dict(entry)
+        lines.append(f"{split:>6}: loss {m.loss:.3f}  accuracy {m.accuracy:.3f}  "
+                     f"top-5 {m.top5:.3f}")
+    for name, score in scores_from_dict(metrics.get("retrieval", {})).items():
+        ci = ci_text(score.ci95)
+        lines.append(f"{name:>14}: mAP {score.map:.4f}" + (f"  95% CI {ci}" if ci else ""))
     return "\n".join(lines)

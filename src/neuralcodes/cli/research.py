@@ -7,12 +7,17 @@ and writes it (with the JSON behind it) when asked.
 from __future__ import annotations
 
 import argparse
+import importlib
+import inspect
 from pathlib import Path
 from typing import Any
 
 from neuralcodes.artifacts import atomic_write_json, atomic_write_text
 from neuralcodes.cli.progress_cli import ConsoleProgress
-from neuralcodes.metrics import ESTIMATORS
+from neuralcodes.config import Estimator, Pooling, Recipe, choices
+from neuralcodes.tables import markdown_table
+
+POOLINGS = choices(Pooling)
 
 WHITEN = {"no": (False,), "yes": (True,), "both": (False, True)}
 
@@ -21,34 +26,43 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("sweep", help="layer x pooling x PCA dims x whitening x query "
                               "expansion on a run's out-of-domain retrieval")
     p.add_argument("run_dir", type=Path)
-    p.add_argument("--layers", nargs="+", default=["L5", "L6", "L7"], help="layers (L5 L6 L7)")
-    p.add_argument("--pool", nargs="*", default=[], help="poolings of --conv-layer (spoc "
-                   "spoc-centre mac gem) or full specs such as conv4:gem")
-    p.add_argument("--conv-layer", default="conv5", help="the map --pool pools (conv5)")
+    p.add_argument("--layers", nargs="+", default=["L5", "L6", "L7"],
+                   help="layers (default L5 L6 L7)")
+    p.add_argument("--pool", nargs="*", default=[], help="poolings of --conv-layer "
+                   f"({' '.join(POOLINGS)}) or full specs such as conv4:gem (default none)")
+    p.add_argument("--conv-layer", default="conv5", help="the map --pool pools (default conv5)")
     p.add_argument("--dims", nargs="+", type=int, default=None,
                    help="PCA sizes (default: the run's, 16 .. 512); the full code is always in")
-    p.add_argument("--whiten", choices=sorted(WHITEN), default="no", help="PCA-whitening")
-    p.add_argument("--qe", nargs="+", type=int, default=[0], help="query expansion sizes (0: off)")
+    p.add_argument("--whiten", choices=sorted(WHITEN), default="no",
+                   help="PCA-whitening (default no)")
+    p.add_argument("--qe", nargs="+", type=int, default=[0],
+                   help="query expansion sizes (0: off; default 0)")
     _add_scoring_flags(p)
     p.add_argument("--out", type=Path, help="where sweep.csv/.md and figures/sweep.png go "
                    "(default: the run folder)")
     p.set_defaults(func=cmd_sweep)
 
     p = subparsers.add_parser("finetune", help="retrain a run's model on a labelled image folder")
-    p.add_argument("run_dir", type=Path)
+    p.add_argument("run_dir", type=Path, help="the run whose model is retrained")
     p.add_argument("--data", type=Path, required=True, help="a folder with one subfolder per class")
     p.add_argument("--out", type=Path, required=True, help="the new run folder")
-    p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--lr", type=float, default=1e-4)
-    p.add_argument("--val-fraction", type=float, default=0.2, help="held out per class (0.2)")
-    p.add_argument("--seed", type=int, default=0)
+    tune = _defaults("neuralcodes.research.finetune", "finetune")
+    p.add_argument("--epochs", type=int, default=tune["epochs"],
+                   help="at most this many epochs (default %(default)s)")
+    p.add_argument("--lr", type=float, default=tune["lr"],
+                   help="Adam learning rate (default %(default)s)")
+    p.add_argument("--val-fraction", type=float, default=tune["val_fraction"],
+                   help="held out per class for early stopping (default %(default)s)")
+    p.add_argument("--seed", type=int, default=tune["seed"],
+                   help="seed of the new head, the split and the batch order (default %(default)s)")
     p.set_defaults(func=cmd_finetune)
 
     p = subparsers.add_parser("compare", help="two runs' codes on the same retrieval task, with a "
                               "paired test")
     p.add_argument("run_a", type=Path)
     p.add_argument("run_b", type=Path)
-    p.add_argument("--layer", nargs="+", default=["L6"], help="layers or specs (conv5:spoc)")
+    p.add_argument("--layer", nargs="+", default=["L6"],
+                   help="layers or specs such as conv5:spoc (default L6)")
     p.add_argument("--data", type=Path, help="a labelled folder (default: RUN_A's OOD images)")
     _add_scoring_flags(p, qe=False)
     p.add_argument("--out", type=Path, help="write compare.md and compare.json there")
@@ -59,8 +73,12 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("recipes", help="the demo experiment once per training recipe, "
                               "compared")
     p.add_argument("--out", type=Path, required=True, help="one run folder per recipe goes here")
-    p.add_argument("--recipes", nargs="+", default=["notebook", "improved"])
-    p.add_argument("--bootstrap", type=int, default=1000)
+    runs = _defaults("neuralcodes.research.recipes", "run_recipes")
+    p.add_argument("--recipes", nargs="+", default=list(runs["recipes"]), metavar="RECIPE",
+                   help=f"recipes among {', '.join(choices(Recipe))}; the first is the "
+                   f"reference (default {' '.join(runs['recipes'])})")
+    p.add_argument("--bootstrap", type=int, default=runs["n_bootstrap"],
+                   help="resamples of the 95 %% CI and the paired test (default %(default)s)")
     p.set_defaults(func=cmd_recipes)
 
 
@@ -72,30 +90,33 @@ def _register_folder_retrieval(subparsers: Any) -> None:
     g.add_argument("--model", type=Path, help="a run folder with a trained model.pt")
     g.add_argument("--alexnet", type=Path, help="AlexNet weights in the PyTorch model-zoo layout")
     p.add_argument("--layers", nargs="+", default=["L5", "L6", "L7"],
-                   help="layers or specs (conv5:spoc)")
-    p.add_argument("--pca", nargs="*", type=int, default=[], help="PCA sizes, e.g. 128")
-    p.add_argument("--whiten", action="store_true", help="PCA-whiten")
+                   help="layers or specs such as conv5:spoc (default L5 L6 L7)")
+    p.add_argument("--pca", nargs="*", type=int, default=[],
+                   help="PCA sizes, e.g. 128 (default none)")
+    p.add_argument("--whiten", action="store_true", help="PCA-whiten (default off)")
     p.add_argument("--pca-fit", type=Path, help="a folder to fit PCA on (default: the evaluated "
                    "images themselves, flagged in the table)")
-    p.add_argument("--qe", type=int, default=0, help="query expansion size (0: off)")
+    p.add_argument("--qe", type=int, default=0, help="query expansion size (default 0: off)")
     _add_scoring_flags(p)
     p.add_argument("--out", type=Path, help="write folder-retrieval.md and .json there")
     p.set_defaults(func=cmd_folder_retrieval)
 
 
 def _add_scoring_flags(p: argparse.ArgumentParser, qe: bool = True) -> None:
-    p.add_argument("--estimator", choices=ESTIMATORS, default="spec",
-                   help="AP estimator: spec (SPEC.md) or trapezoid (Oxford/Holidays code)")
-    p.add_argument("--bootstrap", type=int, default=1000, help="resamples of the 95 %% CI")
+    p.add_argument("--estimator", choices=choices(Estimator), default="spec",
+                   help="AP estimator: spec (docs/protocol.md) or trapezoid (the Oxford/Holidays "
+                   "code) (default spec)")
+    p.add_argument("--bootstrap", type=int, default=1000,
+                   help="resamples of the 95 %% CI (default 1000)")
     if qe:
         p.add_argument("--alpha", type=float, default=0.0,
-                       help="alpha-QE exponent (0: average QE)")
+                       help="alpha-QE exponent (default 0: average QE)")
 
 
-def _markdown(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    from neuralcodes.tables import markdown_table
-
-    return markdown_table(header, rows)
+def _defaults(module: str, function: str) -> dict[str, Any]:
+    """The keyword defaults of a library function: the CLI shows and uses the same ones."""
+    func = getattr(importlib.import_module(module), function)
+    return {k: v.default for k, v in inspect.signature(func).parameters.items()}
 
 
 def _write(out: Path | None, name: str, text: str, data: Any) -> None:
@@ -140,10 +161,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     result = compare_runs(args.run_a, args.run_b, codes=args.layer, data=args.data,
                           estimator=args.estimator, n_bootstrap=args.bootstrap,
                           progress=ConsoleProgress())
-    text = (f"A: {result['a']}\nB: {result['b']}\ntask: {result['task']}\n\n"
-            + _markdown(COMPARISON_HEADER, comparison_rows(result)))
+    text = (f"A: {result.a}\nB: {result.b}\ntask: {result.task}\n\n"
+            + markdown_table(COMPARISON_HEADER, comparison_rows(result)))
     print(text)
-    _write(args.out, "compare", text, result)
+    _write(args.out, "compare", text, result.to_dict())
     return 0
 
 
@@ -158,10 +179,10 @@ def cmd_folder_retrieval(args: argparse.Namespace) -> int:
                             n_bootstrap=args.bootstrap, progress=ConsoleProgress())
     fit = ("" if not args.pca else "PCA fitted on " + (str(args.pca_fit) if args.pca_fit else
            "the evaluated images themselves (optimistic: give --pca-fit FOLDER)") + "\n")
-    text = f"network: {net.description}\nfolder: {args.folder}\n{fit}\n" + _markdown(
+    text = f"network: {net.description}\nfolder: {args.folder}\n{fit}\n" + markdown_table(
         *folder_table(rows))
     print(text)
-    _write(args.out, "folder-retrieval", text, rows)
+    _write(args.out, "folder-retrieval", text, [r.to_dict() for r in rows])
     return 0
 
 
@@ -170,7 +191,7 @@ def cmd_recipes(args: argparse.Namespace) -> int:
 
     result = run_recipes(args.out, args.recipes, n_bootstrap=args.bootstrap,
                          progress=ConsoleProgress())
-    text = _markdown(*recipes_table(result))
+    text = markdown_table(*recipes_table(result))
     print(text)
-    _write(args.out, "recipes", text, result)
+    _write(args.out, "recipes", text, result.to_dict())
     return 0

@@ -1,6 +1,6 @@
 """The in-domain / out-of-domain split and the seeded train / validation / test split.
 
-Order "notebook" reproduces the seed notebook exactly (SPEC.md): its arrays held the in-domain
+Order "notebook" reproduces the notebook exactly (docs/protocol.md): its arrays held the in-domain
 images in class order, then ``np.random.seed(42); rp = np.random.permutation(N_in)``; validation =
 the first ``round(0.1 N_in)`` of the permutation, test = the next ``round(0.1 N_in)``, training =
 the rest (in permuted order); the OOD images were then shuffled by the next
@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from neuralcodes.config import SplitOrder, choices
 from neuralcodes.errors import ConfigError
 
-ORDERS = ("notebook", "stratified")
+ORDERS = choices(SplitOrder)
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,9 +1,9 @@
 """Reads the Tiny ImageNet layout: class order, class names and the file list (no pixels).
 
-Layout (SPEC.md): ``tiny-imagenet-200/train/<wnid>/images/<wnid>_<n>.JPEG``, ``wnids.txt`` (one wnid
+Layout: ``tiny-imagenet-200/train/<wnid>/images/<wnid>_<n>.JPEG``, ``wnids.txt`` (one wnid
 a line) and ``words.txt`` (``wnid<TAB>description``, many more lines than classes). Classes are
 numbered 0..C-1 in the sorted order of the ``train/`` folder names; images within a class in sorted
-file-name order. Only the training folder is read.
+file-name order (docs/protocol.md). Only the training folder is read.
 
 The source may be the ``tiny-imagenet-200`` folder, its parent, or the downloaded ``.zip``. A zip is
 read in place, never extracted: its members are listed here and decoded straight from the archive by

@@ -35,6 +35,7 @@ from neuralcodes.index.store import (
     read_manifest,
     read_vectors,
 )
+from neuralcodes.runs import RunDir
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class Index:
         vectors = read_vectors(gen, len(entries), mmap=kind in ("ivfpq", "faiss"))
         check_codes(vectors, manifest, gen / "codes.npy")
         run = Path(run_dir) if run_dir is not None else Path(manifest["run_dir"])
-        if not (run / "model.pt").is_file():
+        if not RunDir(run).model.is_file():
             raise DataError(run, "no model.pt: the run folder that built this index is gone; "
                             "name the same model with --model RUN_DIR")
         encoder = Encoder.from_run(run, layer=manifest["layer"], device=device,

@@ -35,6 +35,7 @@ from neuralcodes.index.plan import (
 )
 from neuralcodes.index.store import MANIFEST, Entry, append_log, writer_lock
 from neuralcodes.progress import Progress, ensure
+from neuralcodes.runs import RunDir
 
 
 class LoggedProgress:
@@ -156,7 +157,7 @@ def open_for_update(index_dir: Path, *, run_dir: str | Path | None, device: str,
     state = load_state(index_dir)
     m = state.manifest
     run = Path(run_dir) if run_dir is not None else Path(m["run_dir"])
-    if not (run / "model.pt").is_file():
+    if not RunDir(run).model.is_file():
         raise DataError(run, "the run folder that built this index has no model.pt; name the "
                         "same model with --model RUN_DIR, or rebuild the index")
     encoder = Encoder.from_run(run, layer=m["layer"], device=device, batch_size=batch_size)

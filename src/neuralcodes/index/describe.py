@@ -11,6 +11,7 @@ from typing import Any
 
 from neuralcodes.errors import NeuralCodesError
 from neuralcodes.index.store import generation_dir, read_manifest
+from neuralcodes.runs import RunDir
 
 
 def describe_index(index_dir: str | Path) -> dict[str, Any]:
@@ -49,7 +50,7 @@ def describe_index(index_dir: str | Path) -> dict[str, Any]:
 
 def _model_status(manifest: dict[str, Any]) -> str:
     """Whether RUN_DIR/model.pt is still the model that built the index."""
-    path = Path(str(manifest.get("run_dir"))) / "model.pt"
+    path = RunDir(Path(str(manifest.get("run_dir")))).model
     if not path.is_file():
         return f"{path} is missing"
     try:

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from neuralcodes.errors import ConfigError, DataError
-from neuralcodes.runs import RunDir, best_layer, latest_run
+from neuralcodes.errors import ConfigError
+from neuralcodes.runs import RunDir, best_layer, latest_run, require_model
 
 if TYPE_CHECKING:
     from neuralcodes.model import LoadedModel
@@ -43,8 +43,7 @@ class Encoder:
         """The encoder of ``run_dir`` (default: the newest run); ``layer`` defaults to the
         layer with the best out-of-domain mAP in the run's metrics.json, else L6."""
         run = Path(run_dir) if run_dir is not None else latest_run()
-        if not (run / "model.pt").is_file():
-            raise DataError(run, "no model.pt in this run folder; train it first")
+        require_model(run)
         if batch_size < 1:
             raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
         enc = cls(run.resolve(), layer or "", device, batch_size, precision)
@@ -66,7 +65,7 @@ class Encoder:
             from neuralcodes.device import pick_device
             from neuralcodes.model import load_model
 
-            loaded = load_model(self.run_dir / "model.pt", map_location=pick_device(self.device))
+            loaded = load_model(RunDir(self.run_dir).model, map_location=pick_device(self.device))
             loaded.model.eval()
             self._loaded = loaded
         return self._loaded

@@ -1,10 +1,10 @@
-"""The optional PCA compression of an index's vectors (SPEC.md: 16 to 512 dimensions).
+"""The optional PCA compression of an index's vectors (docs/protocol.md: 16 to 512 dimensions).
 
 The PCA is fitted on data other than what is searched whenever possible: the run's codes of
 held-out in-domain test images (``RUN_DIR/codes/test_<layer>.npy``, written by the experiment,
-checked to come from the same model). Only when the run has none is it fitted on the collection
-itself. The manifest records which. Compressed vectors are L2-normalised again (as in the paper),
-so distances stay in [0, 2].
+read by ``neuralcodes.runs.load_code_set``, which checks they come from the same model). Only
+when the run has none is it fitted on the collection itself. The manifest records which.
+Compressed vectors are L2-normalised again (as in the paper), so distances stay in [0, 2].
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from neuralcodes.errors import ConfigError
+from neuralcodes.errors import ArtifactMismatchError, ConfigError, DataError
 from neuralcodes.index.encoder import Encoder
 from neuralcodes.progress import Progress
+from neuralcodes.runs import RunDir, load_code_set
 
 PCA_MIN, PCA_MAX = 16, 512
 
@@ -31,22 +32,21 @@ def check_pca_dims(dims: int | None) -> None:
 
 def run_fit_codes(encoder: Encoder) -> tuple[np.ndarray, str] | None:
     """The run's held-out in-domain codes of the encoder's layer, if they match its model."""
-    codes_dir = encoder.run_dir / "codes"
-    path = codes_dir / f"test_{encoder.layer}.npy"
-    if not path.is_file():
+    run = RunDir(encoder.run_dir)
+    name = f"test_{encoder.layer}"
+    try:  # refused when missing or made by an earlier model in the same run folder
+        x = load_code_set(run, name, encoder.fingerprint()["model_hash"])
+    except (DataError, ArtifactMismatchError, OSError, ValueError):
         return None
-    try:
-        import json
-
-        manifest = json.loads((codes_dir / "manifest.json").read_text(encoding="utf-8"))
-        x = np.load(path, allow_pickle=False)
-    except (OSError, ValueError):
-        return None
-    if manifest.get("model_hash") != encoder.fingerprint()["model_hash"]:
-        return None  # codes of an earlier model in the same run folder
     if x.ndim != 2 or x.shape[1] != encoder.dim:
         return None
-    return np.asarray(x, np.float32), f"run codes {path} ({len(x)} held-out in-domain images)"
+    return (np.asarray(x, np.float32),
+            f"run codes {run.code_file(name)} ({len(x)} held-out in-domain images)")
+
+
+def _run_codes_name(encoder: Encoder) -> str:
+    run = RunDir(encoder.run_dir)
+    return run.relative(run.code_file(f"test_{encoder.layer}"))  # "codes/test_L6.npy"
 
 
 def fit_index_pca(
@@ -60,7 +60,7 @@ def fit_index_pca(
     found = run_fit_codes(encoder)
     x, source, on = (found[0], found[1], "run") if found else (
         collection, f"the indexed collection ({len(collection)} images; the run folder has no "
-        f"codes/test_{encoder.layer}.npy of this model)", "collection")
+        f"{_run_codes_name(encoder)} of this model)", "collection")
     limit = min(x.shape[0] - 1, x.shape[1])  # the rank of centred data
     if dims > limit:
         raise ConfigError(f"--pca {dims}: the PCA is fitted on {source}, which allows at most "

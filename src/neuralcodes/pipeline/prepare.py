@@ -7,17 +7,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from neuralcodes.artifacts import atomic_write_json, provenance, read_json
+from neuralcodes.codesets import check_poolable, parse_specs
 from neuralcodes.config import DataConfig, RunConfig
+from neuralcodes.config import replace as cfg_replace
 from neuralcodes.data.cache import PixelCache, open_or_build_cache
 from neuralcodes.data.split import Split, make_split
 from neuralcodes.data.synthetic import make_synthetic
 from neuralcodes.data.tinyimagenet import read_tiny_imagenet
-from neuralcodes.errors import ArtifactMismatchError
+from neuralcodes.errors import ArtifactMismatchError, ConfigError, DataError
+from neuralcodes.model import create_model
 from neuralcodes.paths import neuralcodes_home
 from neuralcodes.progress import Progress, ensure
 from neuralcodes.runs import RunDir, check_same_config, load_config, save_config
+
+TINY_IMAGENET_CLASSES = 200
+PROBE_WIDTH = 1 / 32  # the network built to check layer names: the names, not the weights
 
 
 @dataclass(frozen=True)
@@ -45,9 +52,38 @@ def resolve_source(data: DataConfig, progress: Progress | None = None) -> Path:
     return root / "tiny-imagenet-200"
 
 
+def check_run_config(cfg: RunConfig, *, to_download: bool = False) -> None:
+    """Refuse, before any work, a configuration that cannot run: more in-domain classes than
+    the synthetic dataset (or Tiny ImageNet ``to_download``) has, a data source that does not
+    exist, a classifier that does not fit the data, layers or poolings the network lacks."""
+    data, model = cfg.data, cfg.model
+    if data.source == "synthetic" and not data.n_in_domain < data.synthetic_classes:
+        raise ConfigError(
+            f"data.n_in_domain={data.n_in_domain} in-domain classes, but the synthetic dataset has "
+            f"{data.synthetic_classes} classes (data.synthetic_classes) and at least one must be "
+            "out-of-domain: give Tiny ImageNet (--data DIR or --download), lower --n-in-domain, "
+            "or run `neuralcodes demo`")
+    if to_download and not data.n_in_domain < TINY_IMAGENET_CLASSES:
+        raise ConfigError(f"data.n_in_domain={data.n_in_domain}: Tiny ImageNet has "
+                          f"{TINY_IMAGENET_CLASSES} classes and at least one must be out-of-domain")
+    if data.source != "synthetic" and not to_download and not Path(data.source).exists():
+        raise DataError(Path(data.source), "no such tiny-imagenet-200 folder or .zip "
+                        "(`neuralcodes download` fetches it)")
+    if (model.num_classes, model.image_size) != (data.n_in_domain, data.image_size):
+        raise ConfigError(f"model.num_classes={model.num_classes} and model.image_size="
+                          f"{model.image_size} must equal data.n_in_domain={data.n_in_domain} and "
+                          f"data.image_size={data.image_size} (presets.resolve derives them)")
+    with torch.random.fork_rng(devices=[]):  # leaves the global seed's stream untouched
+        probe = create_model(cfg_replace(model, width=min(model.width, PROBE_WIDTH)))
+    check_poolable(probe, parse_specs([*cfg.retrieval.layers, *cfg.retrieval.pooled]),
+                   (data.image_size, data.image_size, 3))
+
+
 def prepare(run_dir: str | Path, cfg: RunConfig, *, workers: int | None = None,
             progress: Progress | None = None) -> RunData:
-    """Create (or reopen, if made with the same configuration) the run folder and its data."""
+    """Create (or reopen, if made with the same configuration) the run folder and its data;
+    the configuration is checked first (``check_run_config``)."""
+    check_run_config(cfg)
     run = RunDir(Path(run_dir))
     if run.config.exists():
         check_same_config(run, cfg)

@@ -15,25 +15,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from neuralcodes.artifacts import (
-    atomic_save_npy,
-    atomic_write_json,
-    provenance,
-    read_json,
-)
+from neuralcodes.artifacts import read_json
 from neuralcodes.codes import l2_normalize
 from neuralcodes.codesets import CodeSpec, extract_specs, parse_specs
-from neuralcodes.config import RetrievalConfig, RunConfig
+from neuralcodes.config import Estimator, RetrievalConfig, RunConfig
 from neuralcodes.device import pick_device
-from neuralcodes.errors import ConfigError
 from neuralcodes.model import create_model, load_model
 from neuralcodes.pipeline.prepare import RunData, open_run_data
 from neuralcodes.postprocess.pca import apply_pca, fit_pca
 from neuralcodes.progress import Progress, ensure
-from neuralcodes.runs import RunDir, load_code_sets, load_config, update_metrics
-from neuralcodes.scoring import pairwise, score_codes
-
-FIT_SPLITS = ("test", "val", "train", "database")
+from neuralcodes.results import CodeSetScore, PcaCurve, PcaFit
+from neuralcodes.runs import RunDir, load_code_sets, load_config, save_code_sets, update_metrics
+from neuralcodes.scoring import Scored, pairwise, score_codes
 
 
 def code_specs(cfg: RetrievalConfig) -> list[CodeSpec]:
@@ -43,11 +36,9 @@ def code_specs(cfg: RetrievalConfig) -> list[CodeSpec]:
 
 def codes_step(run_dir: str | Path, *, data: RunData | None = None,
                progress: Progress | None = None) -> dict[str, Any]:
-    """Extract and save every code set that the retrieval step scores."""
+    """Extract and save every code set that the retrieval step scores; returns the manifest."""
     run = RunDir(Path(run_dir))
     cfg = load_config(run)
-    if cfg.retrieval.pca_fit_on not in FIT_SPLITS:
-        raise ConfigError(f"pca_fit_on={cfg.retrieval.pca_fit_on!r}; choose one of {FIT_SPLITS}")
     data = data or open_run_data(run, progress=progress)
     loaded = load_model(run.require(run.model, "train"))
     ood = data.cache.images[data.split.ood]  # (N_ood, H, W, 3) uint8
@@ -64,15 +55,9 @@ def codes_step(run_dir: str | Path, *, data: RunData | None = None,
         plain = [s for s in specs if s.pool is None]
         untrained = _codes(create_model(cfg.model), ood, plain, cfg, progress)
         sets |= {f"ood_untrained_{k}": v for k, v in untrained.items()}
-    run.codes.mkdir(parents=True, exist_ok=True)
-    for name, codes in sets.items():
-        atomic_save_npy(run.codes / f"{name}.npy", codes)
     labels = np.asarray(data.cache.labels)[data.split.ood]
-    atomic_save_npy(run.codes / "labels.npy", labels.astype(np.int64))
-    manifest = {**provenance("codes", model_hash=loaded.header["model_hash"]),
-                "sets": {n: list(c.shape) for n, c in sets.items()}, "normalised": True,
-                "pca_fit_on": cfg.retrieval.pca_fit_on}
-    atomic_write_json(run.codes / "manifest.json", manifest)
+    manifest = save_code_sets(run, sets, labels, loaded.header["model_hash"], normalised=True,
+                              pca_fit_on=cfg.retrieval.pca_fit_on)
     ensure(progress).log(f"codes: {', '.join(f'{n} {c.shape[1]}-d' for n, c in sets.items())}")
     return manifest
 
@@ -84,8 +69,8 @@ def _codes(model: torch.nn.Module, images: np.ndarray, specs: list[CodeSpec], cf
                          progress=progress)
 
 
-
-def retrieval_step(run_dir: str | Path, *, progress: Progress | None = None) -> dict[str, Any]:
+def retrieval_step(run_dir: str | Path, *,
+                   progress: Progress | None = None) -> dict[str, CodeSetScore]:
     """mAP (95 % bootstrap interval), P@k, R@k and per-class AP of every code set (with query
     expansion too if asked), paired comparisons between code sets, and the PCA curves."""
     run = RunDir(Path(run_dir))
@@ -98,32 +83,28 @@ def retrieval_step(run_dir: str | Path, *, progress: Progress | None = None) -> 
         for qe in (0, cfg.qe) if cfg.qe and key in trained else (0,):
             label = f"{key} +QE{qe}" if qe else key
             scored = _score(np.asarray(sets[name]), labels, cfg, qe)
-            results[label], aps[label] = scored.summary, scored.ap
-            ensure(progress).log(f"{label:>14}: mAP {results[label]['map']:.4f}")
+            results[label], aps[label] = scored.score, scored.ap
+            ensure(progress).log(f"{label:>14}: mAP {scored.score.map:.4f}")
     comparisons = pairwise(aps, cfg.compare, n_resamples=cfg.bootstrap)
     curves, fit = pca_curves(sets, labels, cfg)
-    update_metrics(run, retrieval=results, comparisons=comparisons, pca=curves,
-                   pca_fit_on=fit["text"], pca_fit=fit, ood_classes=_ood_classes(run, labels))
+    update_metrics(run, retrieval={k: v.to_dict() for k, v in results.items()},
+                   comparisons=[c.to_dict() for c in comparisons],
+                   pca={k: c.to_dict() for k, c in curves.items()}, pca_fit_on=fit.text,
+                   pca_fit=fit.to_dict(), ood_classes=_ood_classes(run, labels))
     return results
 
 
-def _score(codes: np.ndarray, labels: np.ndarray, cfg: RetrievalConfig, qe: int) -> Any:
+def _score(codes: np.ndarray, labels: np.ndarray, cfg: RetrievalConfig, qe: int) -> Scored:
     return score_codes(codes, labels, precision_at=cfg.precision_at, recall_at=cfg.recall_at,
                        estimator=cfg.estimator, qe=qe, qe_alpha=cfg.qe_alpha,
                        n_bootstrap=cfg.bootstrap)
 
 
-def score(codes: np.ndarray, labels: np.ndarray, precision_at: tuple[int, ...],
-          n_bootstrap: int) -> dict[str, Any]:
-    """The summary of ``score_codes`` (kept for callers of the first version of this step)."""
-    return score_codes(codes, labels, precision_at=precision_at, n_bootstrap=n_bootstrap).summary
-
-
 def pca_curves(sets: dict[str, np.ndarray], labels: np.ndarray,
-               cfg: RetrievalConfig) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+               cfg: RetrievalConfig) -> tuple[dict[str, PcaCurve], PcaFit]:
     """The PCA curve of every trained code set, and what PCA was fitted on."""
     on_db = cfg.pca_fit_on == "database"
-    curves: dict[str, dict[str, float]] = {}
+    curves: dict[str, PcaCurve] = {}
     n_fit = 0
     for spec in code_specs(cfg):
         database = np.asarray(sets[f"ood_{spec.name}"])
@@ -134,13 +115,12 @@ def pca_curves(sets: dict[str, np.ndarray], labels: np.ndarray,
     split = "images of the retrieval database itself (pca_fit_on='database')" if on_db else (
         f"held-out in-domain {cfg.pca_fit_on} images")
     text = f"{n_fit} {split}" + (", whitened" if cfg.pca_whiten else "")
-    return curves, {"split": cfg.pca_fit_on, "n": n_fit, "whiten": cfg.pca_whiten,
-                    "on_database": on_db, "text": text}
+    return curves, PcaFit(cfg.pca_fit_on, n_fit, cfg.pca_whiten, on_db, text)
 
 
 def pca_curve(fit: np.ndarray, database: np.ndarray, labels: np.ndarray,
               dims: tuple[int, ...], *, whiten: bool = False,
-              estimator: str = "spec") -> dict[str, float]:
+              estimator: Estimator = "spec") -> PcaCurve:
     """mAP of PCA-compressed codes for each possible size (fitted on ``fit``); sizes above
     min(N_fit - 1, D) are left out (PCA cannot have them)."""
     limit = min(fit.shape[0] - 1, fit.shape[1])  # centring costs one degree of freedom
@@ -148,9 +128,9 @@ def pca_curve(fit: np.ndarray, database: np.ndarray, labels: np.ndarray,
     for d in (d for d in dims if d <= limit):
         pca = fit_pca(fit, d, whiten=whiten)
         codes = apply_pca(pca, database)  # (N, d) L2-normalised
-        curve[str(d)] = float(score_codes(codes, labels, precision_at=(), recall_at=(),
-                                          estimator=estimator, n_bootstrap=0).summary["map"])
-    return curve
+        curve[d] = score_codes(codes, labels, precision_at=(), recall_at=(),
+                               estimator=estimator, n_bootstrap=0).score.map
+    return PcaCurve(curve)
 
 
 def _ood_classes(run: RunDir, labels: np.ndarray) -> dict[str, str]:

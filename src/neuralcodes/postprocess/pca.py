@@ -1,9 +1,9 @@
 """PCA compression (and whitening) of neural codes: the paper's short codes.
 
 ``fit_pca`` learns the projection on one set of codes (never the database being evaluated, see
-SPEC.md); ``apply_pca`` projects, optionally whitens, and L2-normalises again. A fitted PCA is
-saved as ``.npz`` with a provenance header saying what it was fitted on, and refuses codes of
-another dimensionality or a header that does not match what the caller expects.
+docs/protocol.md); ``apply_pca`` projects, optionally whitens, and L2-normalises again. A fitted
+PCA is saved as ``.npz`` with a provenance header saying what it was fitted on, and refuses codes
+of another dimensionality or a header that does not match what the caller expects.
 """
 
 from __future__ import annotations

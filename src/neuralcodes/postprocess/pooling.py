@@ -17,9 +17,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from neuralcodes.config import Pooling, choices
 from neuralcodes.errors import ConfigError
 
-POOLINGS = ("spoc", "spoc-centre", "mac", "gem")
+POOLINGS = choices(Pooling)
 _OPTIONS = {"spoc": {"centre_prior"}, "spoc-centre": set(), "mac": set(), "gem": {"p", "eps"}}
 
 

@@ -2,8 +2,8 @@
 
 The codes step's sets (codes/manifest.json) are used as they are; any other spec (another layer,
 a pooled conv map) is extracted once from the run's out-of-domain images and PCA-fit images and
-saved as ``codes/ood_<name>.npy`` and ``codes/test_<name>.npy``, listed in ``codes/extra.json``
-with the hash of the model they came from (a changed model.pt makes them stale: re-extracted).
+saved beside them, listed in the run's extra code sets with the hash of the model they came from
+(``neuralcodes.runs.save_extra_code_sets``; a changed model.pt makes them stale: re-extracted).
 """
 
 from __future__ import annotations
@@ -14,15 +14,20 @@ from pathlib import Path
 
 import numpy as np
 
-from neuralcodes.artifacts import atomic_save_npy, atomic_write_json, provenance, read_json
 from neuralcodes.codesets import CodeSpec, extract_specs
+from neuralcodes.config import PcaFitOn
 from neuralcodes.device import pick_device
 from neuralcodes.model import load_model
 from neuralcodes.pipeline.prepare import open_run_data
 from neuralcodes.progress import Progress, ensure
-from neuralcodes.runs import RunDir, load_code_sets, load_config
-
-EXTRA = "extra.json"
+from neuralcodes.runs import (
+    RunDir,
+    extra_code_sets,
+    load_code_set,
+    load_code_sets,
+    load_config,
+    save_extra_code_sets,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,7 +37,7 @@ class RunCodes:
     ood: dict[str, np.ndarray]
     fit: dict[str, np.ndarray]
     labels: np.ndarray
-    fit_on: str  # "test", "val", "train" or "database"
+    fit_on: PcaFitOn
 
 
 def run_codes(run_dir: str | Path, specs: Sequence[CodeSpec], *,
@@ -42,37 +47,37 @@ def run_codes(run_dir: str | Path, specs: Sequence[CodeSpec], *,
     cfg = load_config(run).retrieval
     sets, labels = load_code_sets(run)
     model_hash = load_model(run.model).header["model_hash"]
-    extra_path = run.codes / EXTRA
-    extra = read_json(extra_path) if extra_path.exists() else {}
-    cached = set(extra.get("sets", [])) if extra.get("model_hash") == model_hash else set()
+    cached = extra_code_sets(run, model_hash)
     missing = [s for s in specs if f"ood_{s.name}" not in sets and s.name not in cached]
     if missing:
-        _extract(run, missing, cfg.pca_fit_on, cfg.pca_fit_samples, progress)
+        new = _extract(run, missing, cfg.pca_fit_on, cfg.pca_fit_samples, progress)
         cached |= {s.name for s in missing}
-        atomic_write_json(extra_path, {**provenance("codes-extra", model_hash=model_hash),
-                                       "sets": sorted(cached)})
+        save_extra_code_sets(run, new, cached, model_hash)
+        ensure(progress).log(f"cached codes of {', '.join(s.name for s in missing)} in "
+                             f"{run.codes}")
     on_db = cfg.pca_fit_on == "database"
     ood, fit = {}, {}
     for s in specs:
-        ood[s.name] = np.asarray(np.load(run.codes / f"ood_{s.name}.npy", mmap_mode="r"))
+        ood[s.name] = np.asarray(load_code_set(run, f"ood_{s.name}", model_hash))
         fit[s.name] = ood[s.name] if on_db else np.asarray(
-            np.load(run.codes / f"test_{s.name}.npy", mmap_mode="r"))
+            load_code_set(run, f"test_{s.name}", model_hash))
     return RunCodes(ood, fit, labels, cfg.pca_fit_on)
 
 
-def _extract(run: RunDir, specs: list[CodeSpec], fit_on: str, fit_samples: int,
-             progress: Progress | None) -> None:
+def _extract(run: RunDir, specs: list[CodeSpec], fit_on: PcaFitOn, fit_samples: int,
+             progress: Progress | None) -> dict[str, np.ndarray]:
+    """``{"ood_<name>": (N, D), "test_<name>": (M, D)}`` of ``specs``."""
     cfg = load_config(run)
     data = open_run_data(run, progress=progress)
     model = load_model(run.model).model
     parts = {"ood": data.split.ood}
     if fit_on != "database":
         parts["test"] = getattr(data.split, fit_on)[:fit_samples]
+    out: dict[str, np.ndarray] = {}
     for prefix, idx in parts.items():
         codes = extract_specs(model, data.cache.images[idx], specs,
                               batch_size=cfg.retrieval.batch_size,
                               device=pick_device(cfg.train.device),
                               precision=cfg.train.precision, progress=progress)
-        for name, c in codes.items():
-            atomic_save_npy(run.codes / f"{prefix}_{name}.npy", c)
-    ensure(progress).log(f"cached codes of {', '.join(s.name for s in specs)} in {run.codes}")
+        out |= {f"{prefix}_{name}": c for name, c in codes.items()}
+    return out

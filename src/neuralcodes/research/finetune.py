@@ -88,7 +88,7 @@ def finetune(
                     train_cfg, out.root, progress=progress, model_extra=lineage)
     new_hash = load_model(out.model).header["model_hash"]
     summary = _summary(history.records, len(tr), len(va), time.perf_counter() - start)
-    atomic_write_json(out.root / "finetune.json",
+    atomic_write_json(out.finetune,
                       {**provenance("finetune", model_hash=new_hash), **lineage, **summary})
     update_metrics(out, finetune={**lineage, **summary})
     ensure(progress).log(f"fine-tuned {summary['epochs']} epochs on {len(tr)} images of "

@@ -10,18 +10,37 @@ without one, PCA is fitted on the evaluated images themselves and every such row
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from neuralcodes.codesets import extract_specs, parse_specs
+from neuralcodes.config import Estimator
 from neuralcodes.postprocess.pca import apply_pca, fit_pca
 from neuralcodes.progress import Progress, ensure
 from neuralcodes.research.folders import read_labelled_folder
 from neuralcodes.research.networks import Network
+from neuralcodes.results import CodeSetScore
 from neuralcodes.scoring import score_codes
 from neuralcodes.tables import ci_text
+
+
+@dataclass(frozen=True)
+class FolderRow:
+    """One code set at one size, with or without query expansion, scored on the folder."""
+
+    codes: str  # "L6", "conv5-spoc"
+    pca: int | None  # PCA dimensions; None: the full code
+    whiten: bool
+    qe: int  # query expansion size (0: none)
+    pca_fit_on: str | None  # what PCA was fitted on (None without PCA)
+    score: CodeSetScore
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.score.to_dict(), "codes": self.codes, "pca": self.pca,
+                "whiten": self.whiten, "qe": self.qe, "pca_fit_on": self.pca_fit_on}
 
 
 def folder_retrieval(
@@ -34,11 +53,11 @@ def folder_retrieval(
     pca_fit_folder: str | Path | None = None,
     qe: int = 0,
     qe_alpha: float = 0.0,
-    estimator: str = "spec",
+    estimator: Estimator = "spec",
     n_bootstrap: int = 1000,
     batch_size: int = 100,
     progress: Progress | None = None,
-) -> list[dict[str, Any]]:
+) -> list[FolderRow]:
     """One row per code set x (full, each PCA size) x (no QE, QE if asked)."""
     data = read_labelled_folder(folder, net.image_size, progress=progress)
     specs = parse_specs(codes)
@@ -58,25 +77,23 @@ def folder_retrieval(
         for d, compressed in variants:
             for n in sorted({0, qe}):
                 s = score_codes(compressed, data.labels, estimator=estimator, qe=n,
-                                qe_alpha=qe_alpha, n_bootstrap=n_bootstrap).summary
-                rows.append({**s, "codes": name, "pca": d, "whiten": bool(d and whiten),
-                             "qe": n, "pca_fit_on": fit_on if d else None})
-        ensure(progress).log(f"{name}: mAP {rows[-1]['map']:.4f}")
+                                qe_alpha=qe_alpha, n_bootstrap=n_bootstrap).score
+                rows.append(FolderRow(name, d, bool(d and whiten), n, fit_on if d else None, s))
+        ensure(progress).log(f"{name}: mAP {rows[-1].score.map:.4f}")
     return rows
 
 
-def folder_table(rows: Sequence[dict[str, Any]]) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+def folder_table(rows: Sequence[FolderRow]) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     """(header, rows) of the printed and written table."""
-    ps = sorted({int(k) for r in rows for k in r["precision_at"]})
-    rs = sorted({int(k) for r in rows for k in r["recall_at"]})
+    ps = sorted({k for r in rows for k in r.score.precision_at})
+    rs = sorted({k for r in rows for k in r.score.recall_at})
     header = ("codes", "dims", "PCA", "QE", "mAP", "95 % CI", *(f"P@{k}" for k in ps),
               *(f"R@{k}" for k in rs))
     body = []
     for r in rows:
-        pca = "no" if r["pca"] is None else ("whitened" if r["whiten"] else "yes")
-        ci = r.get("ci95", [float("nan")] * 2)
-        body.append((r["codes"], str(r["dims"]), pca, str(r["qe"]) if r["qe"] else "–",
-                     f"{r['map']:.4f}", ci_text(ci[0], ci[1]),
-                     *(f"{r['precision_at'].get(str(k), float('nan')):.3f}" for k in ps),
-                     *(f"{r['recall_at'].get(str(k), float('nan')):.3f}" for k in rs)))
+        s = r.score
+        pca = "no" if r.pca is None else ("whitened" if r.whiten else "yes")
+        body.append((r.codes, str(s.dims), pca, str(r.qe) if r.qe else "–", f"{s.map:.4f}",
+                     ci_text(s.ci95), *(f"{s.precision_at.get(k, float('nan')):.3f}" for k in ps),
+                     *(f"{s.recall_at.get(k, float('nan')):.3f}" for k in rs)))
     return header, body

@@ -1,8 +1,8 @@
 """The networks research tools take codes from: a run's trained model, or AlexNet weights.
 
 ``alexnet_model`` reads a state-dict file in the layout of PyTorch's model zoo (torchvision's
-``alexnet``), checked key by key by ``neuralcodes.alexnet.load_alexnet_weights`` (a wrong layout
-is refused with the list of what differs and the expected layout), into the registered
+``alexnet``), checked key by key by
+``neuralcodes.models.alexnet.load_alexnet_weights`` (a wrong layout is refused with the list of what differs and the expected layout), into the registered
 ``create_model(ModelConfig(name="alexnet"))`` network, which has the whole feature contract.
 """
 
@@ -17,7 +17,7 @@ from neuralcodes.config import ModelConfig
 from neuralcodes.errors import ConfigError
 from neuralcodes.model import create_model, load_model
 from neuralcodes.models.alexnet import INPUT_SIZE, load_alexnet_weights
-from neuralcodes.runs import RunDir
+from neuralcodes.runs import require_model
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,10 +38,9 @@ def alexnet_model(weights: str | Path) -> Network:
 
 def run_model(run_dir: str | Path) -> Network:
     """A run's trained model.pt (eval mode)."""
-    run = RunDir(Path(run_dir))
-    loaded = load_model(run.require(run.model, "train"))
+    loaded = load_model(require_model(run_dir))
     return Network(loaded.model, loaded.config.image_size,
-                   f"run {run.root} (model {loaded.header['model_hash']})")
+                   f"run {Path(run_dir)} (model {loaded.header['model_hash']})")
 
 
 def open_network(model_run: str | Path | None, alexnet: str | Path | None) -> Network:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from neuralcodes.codesets import parse_specs
+from neuralcodes.config import Estimator
 from neuralcodes.errors import ConfigError
 from neuralcodes.postprocess.pca import apply_pca, fit_pca
 from neuralcodes.progress import Progress, ensure
@@ -53,7 +54,7 @@ def sweep(
     whiten: Sequence[bool] = (False,),
     qe: Sequence[int] = (0,),
     qe_alpha: float = 0.0,
-    estimator: str = "spec",
+    estimator: Estimator = "spec",
     n_bootstrap: int = 1000,
     progress: Progress | None = None,
 ) -> list[SweepRow]:
@@ -66,9 +67,9 @@ def sweep(
     for name, d, w, n in ensure(progress).track(combos, len(combos), desc="sweep"):
         x = _compress(found, name, d, w)
         s = score_codes(x, found.labels, precision_at=(), recall_at=(), estimator=estimator,
-                        qe=n, qe_alpha=qe_alpha, n_bootstrap=n_bootstrap).summary
-        low, high = s.get("ci95", [float("nan")] * 2)
-        rows.append(SweepRow(name, x.shape[1], d is not None, w, n, s["map"], low, high))
+                        qe=n, qe_alpha=qe_alpha, n_bootstrap=n_bootstrap).score
+        low, high = s.ci95 or (float("nan"), float("nan"))
+        rows.append(SweepRow(name, x.shape[1], d is not None, w, n, s.map, low, high))
     return rows
 
 

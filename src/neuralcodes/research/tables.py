@@ -15,6 +15,7 @@ from typing import Any
 from neuralcodes.artifacts import atomic_write_text
 from neuralcodes.figures import plot_curves
 from neuralcodes.research.sweep import SweepRow
+from neuralcodes.runs import RunDir
 from neuralcodes.tables import ci_text, markdown_table
 
 
@@ -32,7 +33,7 @@ def sweep_markdown(rows: Sequence[SweepRow]) -> str:
     ordered = sorted(rows, key=lambda r: (r.codes, r.qe, r.whiten, r.dims))
     body = [(r.codes, str(r.dims) if r.pca else f"{r.dims} (full)",
              "yes" if r.whiten else "no", str(r.qe) if r.qe else "–", str(r.bytes_per_image),
-             f"{r.map:.4f}", ci_text(r.ci_low, r.ci_high)) for r in ordered]
+             f"{r.map:.4f}", ci_text((r.ci_low, r.ci_high))) for r in ordered]
     return markdown_table(("codes", "dims", "whitened", "QE", "bytes / image", "mAP", "95 % CI"),
                           body)
 
@@ -48,7 +49,7 @@ def write_sweep(rows: Sequence[SweepRow], out_dir: str | Path,
         if r.qe == min(x.qe for x in rows):  # the plot: without QE (the table has QE rows)
             name = r.codes + (" whitened" if r.whiten else "")
             curves.setdefault(name, {})[r.bytes_per_image] = r.map
-    png = plot_curves(curves, out / "figures" / "sweep.png", xlabel="bytes per image (float32)",
+    png = plot_curves(curves, RunDir(out).figure("sweep"), xlabel="bytes per image (float32)",
                       title=title)
     return {"csv": write_csv(out / "sweep.csv", [r.to_dict() for r in rows]), "md": md,
             "png": png}

@@ -30,12 +30,6 @@ from neuralcodes.serve.uploads import (
 MAX_K = 100
 
 
-class SearchResultLike(Protocol):
-    distances: np.ndarray  # (k,) float
-    ids: np.ndarray  # (k,) int
-    paths: list[str]
-
-
 class IndexLike(Protocol):
     """The part of ``neuralcodes.index.api.Index`` that the server uses. An index that also has
     ``load`` (image -> (S, S, 3) uint8), ``embed`` ((Q, S, S, 3) -> (Q, D)) and ``search_vectors``
