@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 from neuralcodes.device import model_device, pick_device
 from neuralcodes.dist_context import DistContext
@@ -165,8 +166,6 @@ class DDPContext(DistContext):
     @contextlib.contextmanager
     def wrap(self, model: nn.Module) -> Iterator[nn.Module]:
         """``model`` with global-batch dropout, wrapped in ``DistributedDataParallel``."""
-        from torch.nn.parallel import DistributedDataParallel
-
         device = model_device(model)
         with global_dropout(model) as drops:
             self._drops = drops
