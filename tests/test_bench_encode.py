@@ -11,13 +11,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: `benchmarks`
 
-from benchmarks import bench_encode  # noqa: E402
 from benchmarks.encode_precision import (  # noqa: E402
     generated_set,
     labelled_files,
     precision_agreement,
 )
 
+from benchmarks import bench_encode  # noqa: E402
 from neuralcodes.models.preprocess import from_processor_config  # noqa: E402
 
 pytest.importorskip("transformers")
