@@ -1,18 +1,26 @@
-"""Device and precision choice."""
+"""Device and precision choice, compilation.
+
+The GPU branches (fp16 fallback) are exercised through their decisions, which take the device
+facts from monkeypatched probes: no GPU is needed.
+"""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
+import neuralcodes.device as device_mod
 from neuralcodes.device import (
     autocast,
     cpu_has_bf16,
     grad_scaler,
+    maybe_compile,
     pick_device,
     resolve_precision,
 )
 from neuralcodes.errors import ConfigError
+
+CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 
 
 def test_pick_device() -> None:
@@ -44,3 +52,33 @@ def test_bf16_autocast_on_cpu_and_no_scaler_outside_fp16() -> None:
     with autocast("fp32", cpu):
         assert layer(torch.rand(3, 4)).dtype == torch.float32
     assert not grad_scaler("bf16", cpu).is_enabled()
+
+
+def test_cpu_bf16_detection_agrees_with_onednn() -> None:
+    assert cpu_has_bf16() == bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+@pytest.mark.parametrize(
+    ("enabled", "native", "want"),
+    [(True, True, "bf16"), (True, False, "fp32"), (False, True, "fp32")],
+)
+def test_auto_precision_on_the_cpu_is_bf16_only_where_native_and_enabled(
+    monkeypatch: pytest.MonkeyPatch, enabled: bool, native: bool, want: str
+) -> None:
+    monkeypatch.setattr(device_mod, "CPU_AUTO_BF16", enabled)
+    monkeypatch.setattr(device_mod, "cpu_has_bf16", lambda: native)
+    assert resolve_precision("auto", CPU) == want
+
+
+@pytest.mark.parametrize(("bf16", "want"), [(True, "bf16"), (False, "fp16")])
+def test_auto_precision_on_cuda_is_mixed_bf16_else_fp16(
+    monkeypatch: pytest.MonkeyPatch, bf16: bool, want: str
+) -> None:
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16)
+    assert resolve_precision("auto", CUDA) == want
+    assert resolve_precision("fp16", CUDA) == "fp16"
+
+
+def test_maybe_compile_is_the_model_itself_unless_enabled() -> None:
+    model = torch.nn.Linear(3, 2)
+    assert maybe_compile(model, False) is model

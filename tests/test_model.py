@@ -1,12 +1,18 @@
-"""The network of SPEC.md: shapes, parameter count, Keras padding and init, codes, checkpoints."""
+"""The network of SPEC.md: shapes, parameter count, Keras padding and init, codes, checkpoints,
+where dropout acts, and the Keras peer's outputs on the same weights (a saved reference)."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import math
 from pathlib import Path
+from types import ModuleType
 
+import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from neuralcodes.config import ModelConfig
@@ -191,3 +197,88 @@ def test_load_refuses_foreign_and_damaged_files(tmp_path: Path) -> None:
     torch.save(blob, tmp_path / "tampered.pt")
     with pytest.raises(ArtifactMismatchError, match="hash"):
         load_model(tmp_path / "tampered.pt")
+
+
+def test_l6_and_l7_are_relu_of_their_dense_layer_and_logits_are_not() -> None:
+    model = _tiny(dropout=0.5)  # eval mode: dropout off
+    with torch.no_grad():
+        for fc in (model.fc6, model.fc7, model.fc8):
+            fc.bias.uniform_(-0.5, 0.5)  # Keras' zero biases would hide a missing bias or ReLU
+        codes = model.forward_codes(torch.rand(4, 3, 64, 64), ["L5", "L6", "L7", "logits"])
+    l5, l6, l7, logits = codes["L5"], codes["L6"], codes["L7"], codes["logits"]  # (4, D)
+    torch.testing.assert_close(l6, F.relu(F.linear(l5, model.fc6.weight, model.fc6.bias)))
+    torch.testing.assert_close(l7, F.relu(F.linear(l6, model.fc7.weight, model.fc7.bias)))
+    torch.testing.assert_close(logits, F.linear(l7, model.fc8.weight, model.fc8.bias))
+    for code in (l6, l7):
+        assert code.min() == 0 and (code > 0).any()  # non-negative, and not all switched off
+    assert (logits < 0).any()  # the logits are not rectified
+
+
+def test_dropout_in_training_acts_before_l6_and_l7_only() -> None:
+    """Training mode: fc6 and fc7 see their input with about half the units zeroed and the
+    others doubled (p = 0.5); fc8 sees L7 untouched. Eval mode: nothing is dropped."""
+    model = _tiny(dropout=0.5)
+    seen: dict[str, torch.Tensor] = {}
+    for name in ("fc6", "fc7", "fc8"):
+        getattr(model, name).register_forward_pre_hook(
+            lambda _m, args, name=name: seen.__setitem__(f"{name}_in", args[0].detach()))
+        getattr(model, name).register_forward_hook(
+            lambda _m, _a, out, name=name: seen.__setitem__(f"{name}_out", out.detach()))
+    x = torch.rand(8, 3, 64, 64)
+    with torch.no_grad():
+        l5 = model.forward_features(x).flatten(1)  # (8, D5): no dropout below L5
+        model.train()
+        torch.manual_seed(0)
+        model(x)
+    l6, l7 = F.relu(seen["fc6_out"]), F.relu(seen["fc7_out"])
+    for got, full in ((seen["fc6_in"], l5), (seen["fc7_in"], l6)):
+        kept = got != 0
+        torch.testing.assert_close(got[kept], 2 * full[kept])  # survivors scaled by 1 / (1 - p)
+        dropped = (~kept & (full != 0)).sum() / (full != 0).sum()
+        assert 0.35 < dropped < 0.65, float(dropped)
+    torch.testing.assert_close(seen["fc8_in"], l7, rtol=0, atol=0)
+    model.eval()
+    with torch.no_grad():
+        model(x)
+    torch.testing.assert_close(seen["fc6_in"], l5, rtol=0, atol=0)
+    torch.testing.assert_close(seen["fc7_in"], F.relu(seen["fc6_out"]), rtol=0, atol=0)
+
+
+REFERENCE = Path(__file__).parent / "reference"
+
+
+def _keras_reference() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "make_keras_reference", REFERENCE / "make_keras_reference.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("case", ["w10", "odd"])
+def test_codes_and_logits_equal_the_keras_peers_on_the_same_weights(case: str) -> None:
+    """``tests/reference/keras_reference.npz`` holds the Keras peer's outputs (TensorFlow 2.21,
+    written by ``tests/reference/make_keras_reference.py``) for weights drawn from a seed."""
+    ref = _keras_reference()
+    saved = np.load(REFERENCE / "keras_reference.npz")
+    meta = json.loads(str(saved["meta"]))
+    assert meta["cases"][case] == ref.CASES[case] and meta["full_params"] == 40_516_382
+    spec = ref.CASES[case]
+    model = _net(ModelConfig(num_classes=spec["num_classes"], width=spec["width"],
+                             image_size=spec["image_size"]))
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in ref.reference_weights(spec).items()})
+    x = saved[f"{case}/x"]  # (n, S, S, 3) uint8
+    np.testing.assert_array_equal(x, ref.reference_images(spec))
+    with torch.no_grad():
+        ours = model.forward_codes(torch.from_numpy(x).permute(0, 3, 1, 2) / 255.0,
+                                   ["L5", "L6", "L7", "logits"])
+    c, h, w = model.feature_shape
+    keras_l5 = saved[f"{case}/L5"].reshape(len(x), h, w, c).transpose(0, 3, 1, 2)  # (n, C, h, w)
+    theirs = {"L5": keras_l5.reshape(len(x), -1), **{k: saved[f"{case}/{k}"]
+                                                     for k in ("L6", "L7", "logits")}}
+    for name, want in theirs.items():
+        got = ours[name].numpy()
+        assert got.shape == want.shape and np.abs(want).max() > 0.05, name
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max(),
+                                   err_msg=name)

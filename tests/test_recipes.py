@@ -7,7 +7,8 @@ import torch
 
 from neuralcodes.config import ModelConfig, Recipe, TrainConfig, choices
 from neuralcodes.errors import ConfigError
-from neuralcodes.recipes import RECIPES, apply_recipe, make_scheduler
+from neuralcodes.model import create_model
+from neuralcodes.recipes import RECIPES, apply_recipe, make_optimizer, make_scheduler
 
 
 def test_every_recipe_choice_has_its_settings() -> None:
@@ -56,3 +57,16 @@ def test_cosine_schedule_halves_the_rate_midway_and_ends_at_zero() -> None:
     assert make_scheduler(optimizer, TrainConfig(), 5) is None
     with pytest.raises(ConfigError, match="'step'.*cosine"):
         make_scheduler(optimizer, TrainConfig(lr_schedule="step"), 5)
+
+
+def test_optimizer_is_amsgrad_adam_or_adamw_fused_for_large_models() -> None:
+    torch.manual_seed(0)
+    model = create_model(ModelConfig(num_classes=4, width=1 / 16))
+    fast = TrainConfig(lr=1e-3)
+    adam = make_optimizer(model, fast, torch.device("cpu"))
+    assert isinstance(adam, torch.optim.Adam) and adam.defaults["amsgrad"]
+    assert adam.defaults["eps"] == 1e-7 and not adam.defaults["fused"]
+    large = make_optimizer(torch.nn.Linear(1000, 1000), fast, torch.device("cpu"))
+    assert large.defaults["fused"]
+    wd = make_optimizer(model, TrainConfig(weight_decay=5e-4), torch.device("cpu"))
+    assert isinstance(wd, torch.optim.AdamW) and wd.defaults["weight_decay"] == 5e-4

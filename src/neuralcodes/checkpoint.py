@@ -1,9 +1,10 @@
 """What training writes every epoch: ``checkpoint.pt`` (to resume) and the history files.
 
-The checkpoint holds everything that decides the next epoch: weights, optimizer, scheduler and
-loss-scaler state, early-stopping state, the RNG states (torch, CUDA, the NumPy generators of the
-shuffle and of the augmentation) and the configurations, so a resumed run continues exactly where
-the interrupted one stopped. It is refused when the configuration it was written with differs.
+The checkpoint holds everything that decides the next epoch (``TrainState``): weights, optimizer,
+scheduler and loss-scaler state, early-stopping state, the RNG states (torch, CUDA, the NumPy
+generators of the shuffle and of the augmentation) and the configurations, so a resumed run
+continues exactly where the interrupted one stopped. It is refused when the configuration it was
+written with differs. One layout for single-process and DDP training: either resumes the other.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+from torch import nn
 
 from neuralcodes.artifacts import (
     atomic_torch_save,
@@ -22,6 +25,7 @@ from neuralcodes.artifacts import (
     atomic_write_text,
     provenance,
 )
+from neuralcodes.early_stopping import EarlyStopping
 from neuralcodes.errors import ArtifactMismatchError, DataError
 
 CHECKPOINT_FORMAT = 1
@@ -55,6 +59,55 @@ class History:
             "stopped_early": self.stopped_early,
             "best_epoch": self.best_epoch,
         }
+
+
+@dataclass
+class TrainState:
+    """Everything that changes during training and is saved in the checkpoint."""
+
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR | None
+    scaler: torch.amp.GradScaler
+    stopper: EarlyStopping
+    shuffle_rng: np.random.Generator
+    augment_rng: np.random.Generator
+    history: History = field(default_factory=History)
+    epoch: int = 0  # epochs finished
+    stopped: bool = False
+    best_state: dict[str, torch.Tensor] | None = None  # on the CPU; only with restore_best
+
+    def snapshot(self, model: nn.Module, expected: dict[str, Any]) -> dict[str, Any]:
+        """The checkpoint's content: ``expected`` (configurations, data sizes) and the state."""
+        return {
+            **expected,
+            "model": model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "scaler": self.scaler.state_dict(),
+            "early_stopping": self.stopper.state_dict(),
+            "epoch": self.epoch,
+            "stopped": self.stopped,
+            "history": self.history.to_dict(),
+            "best_state": self.best_state,
+            "rng": {**rng_states(), "shuffle": self.shuffle_rng.bit_generator.state,
+                    "augment": self.augment_rng.bit_generator.state},
+        }
+
+    def restore(self, model: nn.Module, blob: dict[str, Any]) -> None:
+        """Load a checkpoint written by ``snapshot`` into ``model``, this state and the RNGs."""
+        model.load_state_dict(blob["model"])
+        self.optimizer.load_state_dict(blob["optimizer"])
+        if self.scheduler is not None and blob["scheduler"] is not None:
+            self.scheduler.load_state_dict(blob["scheduler"])
+        self.scaler.load_state_dict(blob["scaler"])
+        self.stopper.load_state_dict(blob["early_stopping"])
+        self.epoch, self.stopped = blob["epoch"], blob["stopped"]
+        self.best_state = blob["best_state"]
+        hist = blob["history"]
+        self.history = History(list(hist["epochs"]), hist["stopped_early"], hist["best_epoch"])
+        set_rng_states(blob["rng"])
+        self.shuffle_rng.bit_generator.state = blob["rng"]["shuffle"]
+        self.augment_rng.bit_generator.state = blob["rng"]["augment"]
 
 
 def write_history(out_dir: Path, history: History) -> None:

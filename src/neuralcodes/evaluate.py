@@ -52,6 +52,27 @@ def evaluate(
     """
     if len(images) != len(labels) or len(images) == 0:
         raise ValueError(f"need as many labels as images (> 0), got {len(labels)}, {len(images)}")
+    sums = metric_sums(model, images, labels, batch_size=batch_size, device=device,
+                       precision=precision, channels_last=channels_last, progress=progress)
+    loss, top1, top5 = (sums / len(images)).tolist()
+    return {"loss": loss, "accuracy": top1, "top5": top5}
+
+
+def metric_sums(
+    model: nn.Module,
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    batch_size: int = 500,
+    device: str | torch.device | None = None,
+    precision: str = "fp32",
+    channels_last: bool = False,
+    progress: Progress | None = None,
+) -> torch.Tensor:
+    """``evaluate``'s (3,) float64 sums (``batch_metrics``) on the device; zeros for no images.
+
+    Sums add up across shards of a set (distributed validation): divide by the set's size.
+    """
     progress = ensure(progress)
     dev = model_device(model) if device is None else pick_device(device)
     prec = resolve_precision(precision, dev)
@@ -70,6 +91,4 @@ def evaluate(
                 sums += batch_metrics(logits, y.to(dev))
     finally:
         model.train(was_training)
-    loss, top1, top5 = (sums / len(images)).tolist()
-    return {"loss": loss, "accuracy": top1, "top5": top5}
-
+    return sums

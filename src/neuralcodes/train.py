@@ -8,6 +8,11 @@ to None, metrics summed on the device and read back every ``UPDATE_EVERY`` steps
 ``torch.compile`` (``compile=True``, worth it on a GPU). After every epoch ``checkpoint.pt``,
 ``history.json`` and ``history.csv`` are written atomically; at the end ``model.pt``.
 Training metrics are running means over the epoch (dropout on), as Keras reports them.
+
+One loop for one process and for several: a ``DistContext`` (``neuralcodes.dist_context``) says
+which rows of each global batch this process computes, how its loss is scaled and how metric
+sums are combined, and whether it writes files. Every process draws the same shuffle, so the
+global batches are those of a single-process run (``neuralcodes.distributed.ddp``).
 """
 
 from __future__ import annotations
@@ -27,10 +32,9 @@ from torch import nn
 from neuralcodes.checkpoint import (
     CHECKPOINT_NAME,
     History,
+    TrainState,
     load_checkpoint,
-    rng_states,
     save_checkpoint,
-    set_rng_states,
     write_history,
 )
 from neuralcodes.config import ModelConfig, TrainConfig, to_dict
@@ -43,11 +47,12 @@ from neuralcodes.device import (
     pick_device,
     resolve_precision,
 )
+from neuralcodes.dist_context import SINGLE, DistContext
 from neuralcodes.early_stopping import EarlyStopping
 from neuralcodes.errors import ConfigError
-from neuralcodes.evaluate import batch_metrics, evaluate
+from neuralcodes.evaluate import batch_metrics, metric_sums
 from neuralcodes.model import save_model
-from neuralcodes.progress import Progress, ensure
+from neuralcodes.progress import Progress, Silent, ensure
 from neuralcodes.recipes import make_optimizer, make_scheduler
 
 UPDATE_EVERY = 10  # steps between running-metric updates (each one synchronises the device)
@@ -75,22 +80,21 @@ class TrainData:
         return {"train": list(self.x_train.shape), "val": list(self.x_val.shape)}
 
 
-@dataclass
-class TrainState:
-    """Everything that changes during training and is saved in the checkpoint."""
 
-    optimizer: torch.optim.Optimizer
-    scheduler: torch.optim.lr_scheduler.LambdaLR | None
-    scaler: torch.amp.GradScaler
-    stopper: EarlyStopping
-    shuffle_rng: np.random.Generator
-    augment_rng: np.random.Generator
-    history: History
-    epoch: int = 0  # epochs finished
-    stopped: bool = False
-    best_state: dict[str, torch.Tensor] | None = None
-    feeder: BatchFeeder | None = None  # not saved: rebuilt from the data
-    forward: Callable[[torch.Tensor], torch.Tensor] | None = None  # the model, maybe compiled
+@dataclass(frozen=True)
+class _Run:
+    """What stays fixed while one model trains."""
+
+    model: nn.Module
+    model_cfg: ModelConfig
+    data: TrainData
+    cfg: TrainConfig
+    out_dir: Path
+    dist: DistContext
+    progress: Progress
+    device: torch.device
+    precision: str
+    expected: dict[str, Any]  # what a checkpoint must match: configurations and data sizes
 
 
 def train(
@@ -103,128 +107,120 @@ def train(
     progress: Progress | None = None,
     model_extra: dict[str, Any] | None = None,
     compile: bool | None = None,
+    dist: DistContext = SINGLE,
 ) -> History:
     """Train ``model`` (built by ``create_model``) on ``data``; files go to ``out_dir``.
 
     ``resume`` continues from ``out_dir/checkpoint.pt``. ``model_extra`` is stored in
     ``model.pt`` beside the training summary (class names, data fingerprint...). ``compile``
     runs the steps through ``torch.compile`` (default: ``cfg.compile`` if the config has it).
+    ``dist``: this process's place in a distributed job (``distributed.ddp.DDPContext``); then
+    call ``train`` on every process with the same seeded model and data: the main process
+    reports to ``progress`` and writes the files; every process returns the same history.
     """
-    progress, out_dir = ensure(progress), Path(out_dir)
     model_cfg: ModelConfig | None = getattr(model, "config", None)
     if not isinstance(model_cfg, ModelConfig):
         raise ConfigError("train() needs a model built by create_model (it has no .config)")
     if compile is None:
         compile = bool(getattr(cfg, "compile", False))
     with num_threads(cfg.num_threads):
-        return _train(model, model_cfg, data, cfg, out_dir, resume, progress, model_extra, compile)
+        device = dist.device(pick_device(cfg.device))
+        model.to(device)
+        if cfg.channels_last:
+            model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        run = _Run(model, model_cfg, data, cfg, Path(out_dir), dist,
+                   ensure(progress) if dist.is_main else Silent(), device,
+                   resolve_precision(cfg.precision, device),
+                   {"train_config": to_dict(cfg), "model_config": to_dict(model_cfg),
+                    "data": data.fingerprint()})
+        return _train(run, resume, model_extra, compile)
 
 
-def _train(
-    model: nn.Module,
-    model_cfg: ModelConfig,
-    data: TrainData,
-    cfg: TrainConfig,
-    out_dir: Path,
-    resume: bool,
-    progress: Progress,
-    model_extra: dict[str, Any] | None,
-    compile: bool,
-) -> History:
-    device = pick_device(cfg.device)
-    precision = resolve_precision(cfg.precision, device)
-    model.to(device)
-    if cfg.channels_last:
-        model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-    steps = math.ceil(len(data.x_train) / cfg.batch_size)
-    state = new_state(model, cfg, device, precision, steps)
-    state.feeder = BatchFeeder(data.x_train, data.y_train, device, channels_last=cfg.channels_last,
-                               on_device=fits_on_device(data.x_train.nbytes, device))
-    state.forward = maybe_compile(model, compile)
-    expected = {"train_config": to_dict(cfg), "model_config": to_dict(model_cfg),
-                "data": data.fingerprint()}
+def _train(run: _Run, resume: bool, model_extra: dict[str, Any] | None, compile: bool) -> History:
+    state = _new_state(run)
     if resume:
-        restore_state(state, model, load_checkpoint(out_dir / CHECKPOINT_NAME, expected))
-        progress.log(f"resuming after epoch {state.epoch}")
+        state.restore(run.model, load_checkpoint(run.out_dir / CHECKPOINT_NAME, run.expected))
+        run.progress.log(f"resuming after epoch {state.epoch}")
     else:
-        torch.manual_seed(cfg.seed)
-    while not state.stopped and state.epoch < cfg.epochs:
-        state.epoch += 1
-        record = _epoch(model, data, cfg, state, device, precision, progress)
-        after_epoch(model, cfg, state, record)
-        save_checkpoint(out_dir / CHECKPOINT_NAME, snapshot(state, model, expected))
-        write_history(out_dir, state.history)
-        progress.log(epoch_line(record, cfg.epochs))
-        if state.stopped:
-            progress.log(f"early stopping: val_loss did not improve on {state.stopper.best:.4f} "
-                         f"(epoch {state.stopper.best_epoch})")
-    return finish(model, model_cfg, cfg, state, out_dir, model_extra)
+        torch.manual_seed(run.cfg.seed)
+    x, y = run.data.x_train, run.data.y_train  # (N, H, W, 3) uint8, (N,)
+    feeder = BatchFeeder(x, y, run.device, channels_last=run.cfg.channels_last,
+                         on_device=fits_on_device(x.nbytes, run.device))
+    with run.dist.wrap(run.model) as net:
+        forward = maybe_compile(net, compile)
+        while not state.stopped and state.epoch < run.cfg.epochs:
+            state.epoch += 1
+            record = _epoch(run, state, net, forward, feeder)
+            _after_epoch(run, state, record)
+    return _finish(run, state, model_extra)
 
 
-def new_state(
-    model: nn.Module, cfg: TrainConfig, device: torch.device, precision: str, steps: int
-) -> TrainState:
-    optimizer = make_optimizer(model, cfg, device)
+def _new_state(run: _Run) -> TrainState:
+    steps = math.ceil(len(run.data.x_train) / run.cfg.batch_size)
+    optimizer = make_optimizer(run.model, run.cfg, run.device)
     return TrainState(
         optimizer=optimizer,
-        scheduler=make_scheduler(optimizer, cfg, steps),
-        scaler=grad_scaler(precision, device),
-        stopper=EarlyStopping(cfg.patience, cfg.min_delta),
-        shuffle_rng=np.random.default_rng(cfg.seed),
-        augment_rng=np.random.default_rng([cfg.seed, 1]),
-        history=History(),
+        scheduler=make_scheduler(optimizer, run.cfg, steps),
+        scaler=grad_scaler(run.precision, run.device),
+        stopper=EarlyStopping(run.cfg.patience, run.cfg.min_delta),
+        shuffle_rng=np.random.default_rng(run.cfg.seed),
+        augment_rng=np.random.default_rng([run.cfg.seed, 1]),
     )
 
 
 def _epoch(
-    model: nn.Module,
-    data: TrainData,
-    cfg: TrainConfig,
+    run: _Run,
     state: TrainState,
-    device: torch.device,
-    precision: str,
-    progress: Progress,
+    net: nn.Module,
+    forward: Callable[[torch.Tensor], torch.Tensor],
+    feeder: BatchFeeder,
 ) -> dict[str, float]:
-    """One pass over the shuffled training set, then validation; returns the history record."""
-    assert state.feeder is not None and state.forward is not None
+    """One pass over the shuffled training set, then validation; returns the history record.
+
+    Each process computes its rows of every global batch (all of them in a single process).
+    """
+    cfg, dist = run.cfg, run.dist
     start = time.perf_counter()
-    order = state.shuffle_rng.permutation(len(data.x_train))  # (N,)
+    order = state.shuffle_rng.permutation(len(run.data.x_train))  # (N,), the same everywhere
     batches = [np.sort(order[i : i + cfg.batch_size]) for i in range(0, len(order), cfg.batch_size)]
-    model.train()
-    sums = torch.zeros(3, dtype=torch.float64, device=device)
-    seen, state.feeder.wait = 0, 0.0
-    feed = state.feeder.epoch(batches)
-    for step in progress.track(range(len(batches)), len(batches), desc=f"epoch {state.epoch}"):
-        x, y = next(feed)  # (B, 3, H, W) float32, (B,) int64, on the device
+    # augmentation draws for the whole global batch (as one process does), so gather all of it
+    gathered = batches if cfg.augment else [b[dist.rows(len(b))] for b in batches]
+    net.train()
+    sums = torch.zeros(3, dtype=torch.float64, device=run.device)
+    seen, feeder.wait = 0, 0.0
+    feed = feeder.epoch(gathered)
+    for step in run.progress.track(range(len(batches)), len(batches), desc=f"epoch {state.epoch}"):
+        x, y = next(feed)  # (b, 3, H, W) float32, (b,) int64, on the device
+        n = len(batches[step])  # the global batch
         if cfg.augment:
-            x = random_crop_flip(x, state.augment_rng)
-        sums += optimisation_step(state.forward, x, y, state, precision, device)
+            mine = dist.rows(n)
+            x, y = random_crop_flip(x, state.augment_rng)[mine], y[mine]
+        dist.begin_batch(n)
+        sums += _step(forward, x, y, state, run.precision, run.device, dist.loss_scale(n))
         seen += len(y)
         if (step + 1) % UPDATE_EVERY == 0 or step + 1 == len(batches):
             loss, acc = (sums[:2] / seen).tolist()  # the only host synchronisation
-            progress.update(loss=loss, acc=acc)
+            run.progress.update(loss=loss, acc=acc)
     feed.close()
     train_time = time.perf_counter() - start
-    val = evaluate(model, data.x_val, data.y_val, batch_size=max(cfg.batch_size, 500),
-                   device=device, precision=precision, channels_last=cfg.channels_last)
-    loss, acc, top5 = (sums / seen).tolist()
+    loss, acc, top5 = (dist.sum(sums) / len(run.data.x_train)).tolist()
+    val_loss, val_acc, val_top5 = _validate(run)
     return {"epoch": state.epoch, "loss": loss, "accuracy": acc, "top5": top5,
-            "val_loss": val["loss"], "val_accuracy": val["accuracy"], "val_top5": val["top5"],
-            "seconds": time.perf_counter() - start,
-            "data_wait_fraction": state.feeder.wait / train_time}
+            "val_loss": val_loss, "val_accuracy": val_acc, "val_top5": val_top5,
+            "seconds": time.perf_counter() - start, "data_wait_fraction": feeder.wait / train_time}
 
 
-def optimisation_step(
+def _step(
     forward: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor,
     state: TrainState, precision: str, device: torch.device, loss_scale: float | None = None,
 ) -> torch.Tensor:
     """One optimisation step; returns the batch's (3,) metric sums (detached, on the device).
 
-    The loss is the batch mean, or with ``loss_scale`` the batch sum times ``loss_scale`` (DDP:
-    world size / global batch, so that the gradient mean over ranks is the global batch's).
+    The loss is the cross-entropy of the logits: the batch mean, or with ``loss_scale`` the batch
+    sum times ``loss_scale`` (``DistContext.loss_scale``).
     """
     with autocast(precision, device):
-        logits = forward(x)  # (B, K)
+        logits = forward(x)  # (b, K)
     if loss_scale is None:
         loss = F.cross_entropy(logits.float(), y)
     else:
@@ -239,66 +235,51 @@ def optimisation_step(
         return batch_metrics(logits.detach(), y)
 
 
-def after_epoch(
-    model: nn.Module, cfg: TrainConfig, state: TrainState, record: dict[str, float]
-) -> None:
-    """Record the epoch and let early stopping decide; keep the best weights if asked."""
+def _validate(run: _Run) -> list[float]:
+    """Validation loss, accuracy, top-5 (dropout off); each process scores its share."""
+    mine = run.dist.rows(len(run.data.x_val))
+    sums = metric_sums(run.model, run.data.x_val[mine], run.data.y_val[mine],
+                       batch_size=max(run.cfg.batch_size, 500), device=run.device,
+                       precision=run.precision, channels_last=run.cfg.channels_last)  # (3,)
+    return (run.dist.sum(sums) / len(run.data.x_val)).tolist()  # type: ignore[no-any-return]
+
+
+def _after_epoch(run: _Run, state: TrainState, record: dict[str, float]) -> None:
+    """Record the epoch, let early stopping decide, keep the best weights if asked, write."""
     state.history.records.append(record)
     state.stopped = state.stopper.step(state.epoch, record["val_loss"])
     state.history.stopped_early = state.stopped
     state.history.best_epoch = state.stopper.best_epoch
-    if cfg.restore_best and state.stopper.improved_at(state.epoch):
-        state.best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    if run.cfg.restore_best and state.stopper.improved_at(state.epoch):
+        state.best_state = {k: v.detach().cpu().clone() for k, v in run.model.state_dict().items()}
+    if run.dist.is_main:
+        save_checkpoint(run.out_dir / CHECKPOINT_NAME, state.snapshot(run.model, run.expected))
+        write_history(run.out_dir, state.history)
+    run.dist.barrier()  # the checkpoint is complete before any process may stop
+    run.progress.log(_epoch_line(record, run.cfg.epochs))
+    if state.stopped:
+        run.progress.log(f"early stopping: val_loss did not improve on {state.stopper.best:.4f} "
+                         f"(epoch {state.stopper.best_epoch})")
 
 
-def snapshot(state: TrainState, model: nn.Module, expected: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **expected,
-        "model": model.state_dict(),
-        "optimizer": state.optimizer.state_dict(),
-        "scheduler": state.scheduler.state_dict() if state.scheduler is not None else None,
-        "scaler": state.scaler.state_dict(),
-        "early_stopping": state.stopper.state_dict(),
-        "epoch": state.epoch,
-        "stopped": state.stopped,
-        "history": state.history.to_dict(),
-        "best_state": state.best_state,
-        "rng": {**rng_states(), "shuffle": state.shuffle_rng.bit_generator.state,
-                "augment": state.augment_rng.bit_generator.state},
-    }
+def _finish(run: _Run, state: TrainState, extra: dict[str, Any] | None) -> History:
+    """Restore the best weights if asked, write ``model.pt``, return the history.
 
-
-def restore_state(state: TrainState, model: nn.Module, blob: dict[str, Any]) -> None:
-    model.load_state_dict(blob["model"])
-    state.optimizer.load_state_dict(blob["optimizer"])
-    if state.scheduler is not None and blob["scheduler"] is not None:
-        state.scheduler.load_state_dict(blob["scheduler"])
-    state.scaler.load_state_dict(blob["scaler"])
-    state.stopper.load_state_dict(blob["early_stopping"])
-    state.epoch, state.stopped = blob["epoch"], blob["stopped"]
-    state.best_state = blob["best_state"]
-    hist = blob["history"]
-    state.history = History(list(hist["epochs"]), hist["stopped_early"], hist["best_epoch"])
-    set_rng_states(blob["rng"])
-    state.shuffle_rng.bit_generator.state = blob["rng"]["shuffle"]
-    state.augment_rng.bit_generator.state = blob["rng"]["augment"]
-
-
-def finish(
-    model: nn.Module, model_cfg: ModelConfig, cfg: TrainConfig, state: TrainState, out_dir: Path,
-    extra: dict[str, Any] | None,
-) -> History:
-    """Restore the best weights if asked, write ``model.pt``, return the history."""
-    if cfg.restore_best and state.best_state is not None:
-        model.load_state_dict(state.best_state)
-    last = state.history.records[-1] if state.history.records else {}
-    save_model(out_dir / "model.pt", model, model_cfg, **(extra or {}),
-               train_config=to_dict(cfg), epoch=state.epoch, best_epoch=state.stopper.best_epoch,
-               stopped_early=state.stopped, last_epoch=last)
+    Without ``restore_best`` the model is the last epoch's, as Keras leaves it.
+    """
+    if run.cfg.restore_best and state.best_state is not None:
+        run.model.load_state_dict(state.best_state)
+    if run.dist.is_main:
+        last = state.history.records[-1] if state.history.records else {}
+        save_model(run.out_dir / "model.pt", run.model, run.model_cfg, **(extra or {}),
+                   train_config=to_dict(run.cfg), epoch=state.epoch,
+                   best_epoch=state.stopper.best_epoch, stopped_early=state.stopped,
+                   last_epoch=last)
+    run.dist.barrier()
     return state.history
 
 
-def epoch_line(r: dict[str, float], epochs: int) -> str:
+def _epoch_line(r: dict[str, float], epochs: int) -> str:
     return (f"epoch {int(r['epoch'])}/{epochs}: loss {r['loss']:.4f} accuracy {r['accuracy']:.4f} "
             f"top5 {r['top5']:.4f} - val_loss {r['val_loss']:.4f} val_accuracy "
             f"{r['val_accuracy']:.4f} val_top5 {r['val_top5']:.4f} ({r['seconds']:.1f} s, data "

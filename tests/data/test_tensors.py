@@ -1,4 +1,5 @@
-"""uint8 NHWC batches to network input; crops and flips of the augment recipe."""
+"""uint8 NHWC batches to network input; crops and flips of the augment recipe; the batch feeder
+(the data-on-the-GPU branch is exercised through its decision, which takes the free memory)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from neuralcodes.data.tensors import random_crop_flip, to_input
+from neuralcodes.data.tensors import BatchFeeder, fits_on_device, random_crop_flip, to_input
+
+CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 
 
 def test_to_input_scales_and_transposes() -> None:
@@ -59,3 +62,24 @@ def test_random_crop_flip_keeps_channels_last() -> None:
     out = random_crop_flip(x, np.random.default_rng(0))
     assert out.is_contiguous(memory_format=torch.channels_last)
     assert out.shape == x.shape
+
+
+def test_images_live_on_the_device_only_on_a_gpu_with_room() -> None:
+    assert not fits_on_device(10, CPU, free_bytes=10**9)
+    assert fits_on_device(1000, CUDA, free_bytes=2000)
+    assert not fits_on_device(1001, CUDA, free_bytes=2000)
+
+
+@pytest.mark.parametrize("on_device", [False, True])
+def test_batch_feeder_gives_the_rows_asked_for_in_order(on_device: bool) -> None:
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (10, 8, 8, 3), dtype=np.uint8)
+    labels = np.arange(10) * 3
+    batches = [np.array([1, 4, 7]), np.array([0, 2]), np.array([9])]
+    feeder = BatchFeeder(images, labels, CPU, on_device=on_device)
+    got = list(feeder.epoch(batches))
+    assert len(got) == 3 and feeder.wait >= 0.0
+    for (x, y), idx in zip(got, batches, strict=True):
+        torch.testing.assert_close(x, to_input(images[idx], CPU, channels_last=True))
+        assert x.is_contiguous(memory_format=torch.channels_last)
+        assert y.dtype == torch.int64 and y.tolist() == (idx * 3).tolist()

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +42,29 @@ def test_class_order_file_order_and_names(layout: Path) -> None:
     )
     np.testing.assert_array_equal(index.labels, [0, 0, 1, 2, 2, 2])
     assert index.labels.dtype == np.int64 and index.members == index.files
+
+
+def test_many_classes_are_numbered_in_sorted_order_whatever_order_they_were_written(
+    tmp_path: Path,
+) -> None:
+    """30 class folders (and their files) created in a shuffled order, so that neither the
+    folder listing nor a zip's member order is sorted already; the folder and its zip agree."""
+    wnids = [f"n{7 * k % 97:08d}" for k in range(30)]  # distinct, not in sorted order
+    written = random.Random(0).sample(wnids, len(wnids))
+    classes = {w: [f"{w}_{i}.JPEG" for i in (10, 2, 1)] for w in written}
+    root = write_layout(tmp_path, classes)
+    want = tuple(sorted(wnids))
+    files = tuple(f"train/{w}/images/{w}_{i}.JPEG" for w in want for i in (1, 10, 2))
+    members = [p for p in root.rglob("*") if p.is_file()]
+    random.Random(1).shuffle(members)
+    zipped = tmp_path / "shuffled.zip"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        for p in members:
+            zf.write(p, p.relative_to(root).as_posix())
+    for index in (read_tiny_imagenet(root), read_tiny_imagenet(zipped)):
+        assert index.wnids == want and index.files == files
+        assert index.class_names == tuple(f"description of {w}, second" for w in want)
+        np.testing.assert_array_equal(index.labels, np.repeat(np.arange(30), 3))
 
 
 def test_parent_folder_is_accepted(layout: Path) -> None:

@@ -15,10 +15,12 @@ import torch.nn.functional as F
 
 from neuralcodes.config import ModelConfig, TrainConfig
 from neuralcodes.distributed.ddp import (
+    DDPContext,
     DistEnv,
     GlobalBatchDropout,
     env_from_torchrun,
     global_dropout,
+    joined,
     process_group,
     rank_slice,
 )
@@ -51,12 +53,10 @@ def _free_port() -> int:
 
 
 def _rank_main(rank: int, world: int, port: int, out_dir: str, cfg: TrainConfig) -> None:
-    from neuralcodes.distributed.ddp_train import train_ddp
-
     torch.set_num_threads(1)
     env = DistEnv(rank, world, rank)
     with process_group(env, torch.device("cpu"), init_method=f"tcp://127.0.0.1:{port}"):
-        train_ddp(fresh_model(), make_data(), cfg, out_dir, env)
+        train(fresh_model(), make_data(), cfg, out_dir, dist=DDPContext(env))
 
 
 def run_ddp(out_dir: Path, cfg: TrainConfig = CFG, world: int = 2) -> None:
@@ -98,6 +98,39 @@ def test_global_dropout_swaps_and_restores_modules() -> None:
         assert len(drops) == 1 and model.drop is drops[0]
         assert isinstance(model.drop, GlobalBatchDropout) and model.drop.p == 0.5
     assert model.drop is before
+
+
+def test_ddp_context_slices_rows_and_scales_the_summed_loss() -> None:
+    ctx = DDPContext(DistEnv(1, 2, 1))
+    assert (ctx.rank, ctx.world_size, ctx.is_main) == (1, 2, False)
+    assert ctx.rows(5) == slice(3, 5) and ctx.rows(1) == slice(1, 1)  # rank 1 may get no row
+    assert ctx.loss_scale(5) == 2 / 5  # world / global batch: DDP's mean is the batch's mean
+    assert ctx.device(torch.device("cpu")) == torch.device("cpu")
+
+
+def test_one_process_ddp_wraps_the_model_and_trains_like_a_single_process(
+    tmp_path: Path,
+) -> None:
+    """A world of one in this process (gloo): the context wraps the model in DDP with
+    global-batch dropout and restores it afterwards; training follows the single-process curve
+    (the summed loss scaled by 1 / batch is the mean up to rounding)."""
+    torch.set_num_threads(1)
+    init = f"tcp://127.0.0.1:{_free_port()}"
+    with joined(DistEnv(0, 1, 0), "cpu", init_method=init) as ctx:
+        model = fresh_model()
+        with ctx.wrap(model) as net:
+            assert isinstance(net, torch.nn.parallel.DistributedDataParallel)
+            assert net.module is model and isinstance(model.drop, GlobalBatchDropout)
+            ctx.begin_batch(8)
+            assert (model.drop.global_batch, model.drop.rows) == (8, slice(0, 8))
+            sums = torch.tensor([1.0, 2.0], dtype=torch.float64)
+            assert ctx.sum(sums).tolist() == [1.0, 2.0]
+        assert type(model.drop) is torch.nn.Dropout
+        ddp = train(fresh_model(), make_data(), CFG, tmp_path / "ddp", dist=ctx)
+    single = train(fresh_model(), make_data(), CFG, tmp_path / "single")
+    for a, b in zip(single.records, ddp.records, strict=True):
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            assert b[key] == pytest.approx(a[key], rel=1e-5, abs=1e-6), key
 
 
 def test_env_from_torchrun_names_the_launch_command(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from neuralcodes.cli.progress_cli import ConsoleProgress
@@ -20,10 +21,13 @@ def register(subparsers: Any) -> None:
 
 
 def _train_ddp(args: argparse.Namespace) -> int:
-    from neuralcodes.distributed.ddp import env_from_torchrun
-    from neuralcodes.distributed.ddp_run import train_run_ddp
+    from neuralcodes.distributed.ddp import env_from_torchrun, joined
+    from neuralcodes.pipeline.training_steps import train_step
+    from neuralcodes.runs import RunDir, load_config
 
     env = env_from_torchrun()
-    train_run_ddp(args.run_dir, env, resume=args.resume,
-                  progress=ConsoleProgress() if env.is_main else None)
+    device = load_config(RunDir(Path(args.run_dir))).train.device  # picks NCCL or gloo
+    with joined(env, device) as dist:
+        train_step(args.run_dir, resume=args.resume, dist=dist,
+                   progress=ConsoleProgress() if env.is_main else None)
     return 0

@@ -1,4 +1,7 @@
-"""DistributedDataParallel plumbing: process group, deterministic batch split, global dropout.
+"""DistributedDataParallel training: the torchrun environment, the process group, and
+``DDPContext``, the ``DistContext`` under which ``neuralcodes.train.train`` (the one training loop)
+runs as one rank of a DDP job. ``neuralcodes train-ddp`` is ``pipeline.training_steps.train_step``
+with this context.
 
 Equivalence with single-process training (same global batch, same seed) rests on three rules:
 
@@ -22,8 +25,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
+import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
+from neuralcodes.device import model_device, pick_device
+from neuralcodes.dist_context import DistContext
 from neuralcodes.errors import ConfigError
 
 TORCHRUN_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
@@ -70,8 +77,6 @@ def process_group(
     env: DistEnv, device: torch.device, *, init_method: str = "env://"
 ) -> Iterator[None]:
     """Join the job's process group (NCCL on CUDA, gloo elsewhere) and leave it afterwards."""
-    import torch.distributed as dist
-
     backend = "nccl" if device.type == "cuda" else "gloo"
     dist.init_process_group(backend, init_method=init_method, rank=env.rank,
                             world_size=env.world_size)
@@ -137,3 +142,58 @@ def global_dropout(model: nn.Module) -> Iterator[list[GlobalBatchDropout]]:
     finally:
         for parent, name, child in swapped:
             setattr(parent, name, child)
+
+
+class DDPContext(DistContext):
+    """This rank of a DDP job, for ``train(..., dist=DDPContext(env))``: contiguous rows of every
+    global batch, the scaled summed loss, all-reduced metrics, rank 0 writes. Build it inside
+    ``process_group`` (or use ``joined``)."""
+
+    def __init__(self, env: DistEnv) -> None:
+        self.env = env
+        self.rank, self.world_size = env.rank, env.world_size
+        self._drops: list[GlobalBatchDropout] = []
+
+    def device(self, device: torch.device) -> torch.device:
+        return rank_device(device, self.env)
+
+    def rows(self, n: int) -> slice:
+        return rank_slice(n, self.rank, self.world_size)
+
+    def loss_scale(self, global_batch: int) -> float | None:
+        return self.world_size / global_batch
+
+    @contextlib.contextmanager
+    def wrap(self, model: nn.Module) -> Iterator[nn.Module]:
+        """``model`` with global-batch dropout, wrapped in ``DistributedDataParallel``."""
+        device = model_device(model)
+        with global_dropout(model) as drops:
+            self._drops = drops
+            try:
+                yield DistributedDataParallel(
+                    model, device_ids=[device] if device.type == "cuda" else None)
+            finally:
+                self._drops = []
+
+    def begin_batch(self, global_batch: int) -> None:
+        rows = self.rows(global_batch)
+        for drop in self._drops:
+            drop.set_rows(global_batch, rows)
+
+    def sum(self, sums: torch.Tensor) -> torch.Tensor:
+        """All-reduced in place, then rank 0's copy everywhere (early stopping decides alike)."""
+        dist.all_reduce(sums)
+        dist.broadcast(sums, src=0)
+        return sums
+
+    def barrier(self) -> None:
+        dist.barrier()
+
+
+@contextlib.contextmanager
+def joined(
+    env: DistEnv, device: str | torch.device = "auto", *, init_method: str = "env://"
+) -> Iterator[DDPContext]:
+    """Join the job's process group for training on ``device``; yield this rank's context."""
+    with process_group(env, rank_device(pick_device(device), env), init_method=init_method):
+        yield DDPContext(env)

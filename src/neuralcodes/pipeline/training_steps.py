@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from neuralcodes.device import pick_device
+from neuralcodes.dist_context import SINGLE, DistContext
 from neuralcodes.evaluate import evaluate
 from neuralcodes.model import create_model, load_model
 from neuralcodes.pipeline.prepare import RunData, open_run_data
@@ -19,24 +20,41 @@ from neuralcodes.train import TrainData, train
 
 
 def train_step(run_dir: str | Path, *, resume: bool = False, data: RunData | None = None,
-               progress: Progress | None = None) -> dict[str, Any]:
-    """Train from scratch (or continue an interrupted training with ``resume``)."""
+               progress: Progress | None = None, dist: DistContext = SINGLE) -> dict[str, Any]:
+    """Train from scratch (or continue an interrupted training with ``resume``).
+
+    ``dist``: one rank of a distributed job (``neuralcodes train-ddp``); call it on every rank.
+    The main rank opens (and, the first time, decodes) the data before the others, so the
+    ranks never build the pixel cache concurrently, and it alone writes the run folder.
+    """
     run = RunDir(Path(run_dir))
     cfg = load_config(run)
-    data = data or open_run_data(run, progress=progress)
+    data = data or _open_data(run, dist, progress)
     images, labels, split = data.cache.images, np.asarray(data.cache.labels), data.split
-    torch.manual_seed(cfg.train.seed)
+    torch.manual_seed(cfg.train.seed)  # every rank builds the same initial weights
     model = create_model(cfg.model)
     train_data = TrainData(x_train=images[split.train], y_train=labels[split.train],
                            x_val=images[split.val], y_val=labels[split.val])
     start = time.perf_counter()
-    history = train(model, train_data, cfg.train, run.root, resume=resume, progress=progress)
+    history = train(model, train_data, cfg.train, run.root, resume=resume, progress=progress,
+                    dist=dist)
     summary = {"epochs": len(history), "seconds": time.perf_counter() - start,
-               "device": str(pick_device(cfg.train.device)), "recipe": cfg.train.recipe,
-               "precision": cfg.train.precision}
-    ensure(progress).log(f"trained {summary['epochs']} epochs in {summary['seconds']:.0f} s")
-    update_metrics(run, training=summary, data=_data_summary(data, cfg.data.source))
+               "device": str(dist.device(pick_device(cfg.train.device))),
+               "recipe": cfg.train.recipe, "precision": cfg.train.precision}
+    if dist.world_size > 1:
+        summary["processes"] = dist.world_size
+    if dist.is_main:
+        ensure(progress).log(f"trained {summary['epochs']} epochs in {summary['seconds']:.0f} s"
+                             + (f" on {dist.world_size} processes" if dist.world_size > 1 else ""))
+        update_metrics(run, training=summary, data=_data_summary(data, cfg.data.source))
     return summary
+
+
+def _open_data(run: RunDir, dist: DistContext, progress: Progress | None) -> RunData:
+    """The run's data, opened by the main process first (it may build the pixel cache)."""
+    data = open_run_data(run, progress=progress) if dist.is_main else None
+    dist.barrier()
+    return data or open_run_data(run)
 
 
 def evaluate_step(run_dir: str | Path, *, data: RunData | None = None,

@@ -1,9 +1,9 @@
 """The networks research tools take codes from: a run's trained model, or AlexNet weights.
 
 ``alexnet_model`` reads a state-dict file in the layout of PyTorch's model zoo (torchvision's
-``alexnet``), checked key by key by
-``neuralcodes.models.alexnet.load_alexnet_weights`` (a wrong layout is refused with the list of what differs and the expected layout), into the registered
-``create_model(ModelConfig(name="alexnet"))`` network, which has the whole feature contract.
+``alexnet``), checked key by key by ``neuralcodes.models.alexnet.load_alexnet_weights`` (a
+wrong layout is refused with the list of what differs and the expected layout), into the
+registered ``create_model(ModelConfig(name="alexnet"))`` network, which has the whole feature contract.
 """
 
 from __future__ import annotations
