@@ -60,7 +60,7 @@ def _score_table(rows: Sequence[dict[str, Any]],
     for r in rows:
         ci = r["ci95"] or [float("nan")] * 2
         body.append([codes, SETUP_TITLE.get(r["setup"], r["setup"]), _fmt(r["value"]),
-                     ci_text(*ci),
+                     ci_text(ci),
                      *(_fmt(r["precision_at"][k]["value"]) for k in ks), str(r["n_queries"])])
     return header, body
 

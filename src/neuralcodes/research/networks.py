@@ -3,7 +3,8 @@
 ``alexnet_model`` reads a state-dict file in the layout of PyTorch's model zoo (torchvision's
 ``alexnet``), checked key by key by ``neuralcodes.models.alexnet.load_alexnet_weights`` (a
 wrong layout is refused with the list of what differs and the expected layout), into the
-registered ``create_model(ModelConfig(name="alexnet"))`` network, which has the whole feature contract.
+registered ``create_model(ModelConfig(name="alexnet"))`` network, which has the whole feature
+contract.
 """
 
 from __future__ import annotations
