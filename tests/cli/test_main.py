@@ -10,8 +10,8 @@ from neuralcodes.cli import COMMAND_MODULES, build_parser, main
 def test_every_command_group_registers() -> None:
     commands = set(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     assert {"run", "demo", "prepare", "report", "index", "search", "serve", "sweep",
-            "recipes"} <= commands
-    assert len(COMMAND_MODULES) == 6
+            "recipes", "benchmark", "export", "weights"} <= commands
+    assert len(COMMAND_MODULES) == 9
 
 
 def test_no_command_prints_the_help(capsys: pytest.CaptureFixture[str]) -> None:

@@ -17,7 +17,7 @@ from neuralcodes.export.extra import require_export_extra
 from neuralcodes.export.metadata import NORM_SUFFIX, ExportConfig, build_metadata
 from neuralcodes.export.weights import save_safetensors
 from neuralcodes.model import check_layers, feature_model, load_model
-from neuralcodes.runs import RunDir
+from neuralcodes.runs import RunDir, require_model
 
 log = logging.getLogger(__name__)
 SUFFIXES = {"safetensors": ".safetensors", "onnx": ".onnx"}
@@ -118,8 +118,7 @@ def _model_file(source: Path) -> Path:
         return source
     if not source.is_dir():
         raise DataError(source, "no such run folder or model file")
-    run = RunDir(source)
-    return run.require(run.model, "train")
+    return require_model(source)
 
 
 def _class_names(
