@@ -130,3 +130,18 @@ def test_reading_an_index_does_not_need_fcntl(built: Path) -> None:
                          timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "imported"
+
+
+def test_an_index_that_cannot_be_opened_holds_no_lease(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import neuralcodes.index.api as api
+    from neuralcodes.errors import ArtifactMismatchError
+
+    def refuse(*args: Any) -> None:
+        raise ArtifactMismatchError("another model")
+
+    monkeypatch.setattr(api, "check_model", refuse)
+    with pytest.raises(ArtifactMismatchError):
+        Index.open(built, device="cpu")
+    assert list((built / READERS).glob("*.lease")) == []

@@ -89,18 +89,20 @@ class Index:
     def _open_current(cls, root: Path, encoder: Encoder, lock: threading.Lock) -> Index:
         """The generation the manifest names, leased while this object lives; a generation
         pruned while it is being read sends us back to the manifest."""
-        for _ in range(OPEN_ATTEMPTS - 1):
+        for attempt in range(OPEN_ATTEMPTS):
             manifest = read_manifest(root)
             lease = Lease.take(root, str(manifest.get("generation")))
             try:
                 return cls._read(root, manifest, encoder, lease, lock)
-            except DataError:
+            except BaseException as e:
                 if lease:
                     lease.release()
-                if current_generation(root) == manifest.get("generation"):
+                moved = current_generation(root) != manifest.get("generation")
+                if not (isinstance(e, DataError | OSError) and moved) or \
+                        attempt == OPEN_ATTEMPTS - 1:
                     raise
                 log.debug("%s moved on from %s while it was opened", root, manifest["generation"])
-        return cls._read(root, read_manifest(root), encoder, None, lock)
+        raise DataError(root, "the index changed at every attempt to open it")  # not reached
 
     @classmethod
     def _read(cls, root: Path, manifest: dict[str, Any], encoder: Encoder, lease: Lease | None,

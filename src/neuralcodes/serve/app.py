@@ -65,19 +65,13 @@ def create_app(
 
     service = SearchService(index, max_upload_bytes=max_upload_bytes, max_pixels=max_pixels,
                             reload_check_s=reload_check_s)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        service.close()
-
     app = FastAPI(
         title="neuralcodes",
         version=__version__,
         description="Search a folder of images by image, with neural codes (Babenko et al. 2014).",
         docs_url=None,
         redoc_url=None,
-        lifespan=lifespan,
+        lifespan=_lifespan(service),
     )
     app.state.service = service
     _add_error_handlers(app)
@@ -85,6 +79,17 @@ def create_app(
     add_api_routes(app, service)
     _add_page_routes(app)
     return app
+
+
+def _lifespan(service: SearchService) -> Any:
+    """Stops the service's decoding threads when the server stops."""
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        yield
+        service.close()
+
+    return lifespan
 
 
 def _add_error_handlers(app: "FastAPI") -> None:

@@ -21,6 +21,7 @@ from neuralcodes.index.store import MANIFEST
 
 log = logging.getLogger("neuralcodes.serve.current")
 Stamp = tuple[int, int, int] | None
+RETRY_S = 10.0  # after a new version failed to open
 
 
 def manifest_stamp(index_dir: os.PathLike[str] | str) -> Stamp:
@@ -62,12 +63,12 @@ class CurrentIndex:
         old = self._index
         try:
             new = old.reopen()
-        except NeuralCodesError as e:
+        except (NeuralCodesError, OSError) as e:
             log.error("cannot open the new version of %s (%s); still serving %s",
                       old.index_dir, e, old.generation)
-        else:
-            if new is not old:
-                log.info("%s: now serving %s (%d images), was %s", old.index_dir,
-                         new.generation, len(new), old.generation)
-            self._index = new
-        self._stamp = stamp  # a failed version is tried again when the manifest changes again
+            self._checked = time.monotonic() + RETRY_S  # tried again later, not at every request
+            return
+        if new is not old:
+            log.info("%s: now serving %s (%d images), was %s", old.index_dir, new.generation,
+                     len(new), old.generation)
+        self._index, self._stamp = new, stamp
