@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -112,3 +113,55 @@ def test_query_expansion_searches_again_with_the_expanded_query(index: Index) ->
     np.testing.assert_array_equal(got[1], want[1])
     np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
     assert not np.array_equal(expanded, q)  # the expansion changed the queries
+
+
+def test_many_queries_at_once_give_faiss_shaped_arrays(index: Index, photos: Path) -> None:
+    queries = [photos / "a" / "img00.jpg", photos / "b" / "img13.webp", photos / "a" / "img01.png"]
+    dist, ids = index.search([str(q) for q in queries], k=4)
+    assert dist.shape == ids.shape == (3, 4)
+    assert dist.dtype == np.float32 and ids.dtype == np.int64
+    for row, query in enumerate(queries):  # the same as one query at a time
+        one = index.search(query, k=4)
+        assert ids[row].tolist() == one.ids.tolist()
+        np.testing.assert_allclose(dist[row], one.distances, atol=1e-3)  # ~0: float error
+    assert [paths[0] for paths in index.paths_of(ids)] == [str(q.resolve()) for q in queries]
+    mixed = index.search((Image.open(queries[0]), queries[1].read_bytes()), k=2)[1]
+    np.testing.assert_array_equal(mixed, ids[:2, :2])
+    empty_d, empty_i = index.search([], k=4)
+    assert empty_d.shape == empty_i.shape == (0, 4)
+
+
+def test_a_search_reports_its_timings_and_generation(index: Index, photos: Path) -> None:
+    result = index.search(photos / "a" / "img00.jpg", k=3)
+    assert set(result.timings) == {"decode_ms", "encode_ms", "search_ms"}
+    assert all(v > 0 for v in result.timings.values())
+    assert result.generation == index.generation == "gen-000001"
+    assert result.root == str(index.root)
+    by_id = index.search_by_id(index.entries[0].id, k=3)
+    assert set(by_id.timings) == {"search_ms"} and by_id.generation == "gen-000001"
+
+
+def test_reprs_say_what_the_index_and_the_result_hold(index: Index, photos: Path) -> None:
+    text = repr(index)
+    for part in ["20 images", "gen-000001", "L6 (128-d", "exact search", str(index.root)]:
+        assert part in text, part
+    result = index.search(photos / "a" / "img00.jpg", k=2)
+    lines = repr(result).splitlines()
+    assert lines[0].startswith("SearchResult: 2 images from gen-000001 (decode ")
+    assert lines[1].split()[:2] == ["1", f"{result.distances[0]:.4f}"]
+    assert lines[1].endswith("a/img00.jpg")
+    html = result._repr_html_()
+    assert html.count('<img src="data:image/jpeg;base64,') == 2 and "a/img00.jpg" in html
+
+
+def test_reopen_follows_the_manifest(index: Index, photos: Path, run_dir: Path,
+                                     new_photo: Any) -> None:
+    from neuralcodes.index import update_index
+
+    assert index.reopen() is index
+    new_photo(photos / "a" / "new.png", seed=77, fmt="PNG")
+    update_index(index.index_dir, run_dir=run_dir, device="cpu", workers=1)
+    newer = index.reopen()
+    assert (newer.generation, len(newer), len(index)) == ("gen-000002", 21, 20)
+    assert newer.encoder is index.encoder  # the model is not loaded again
+    assert newer.search(photos / "a" / "new.png", k=1).paths == [str(photos / "a" / "new.png")]

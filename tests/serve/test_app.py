@@ -1,4 +1,4 @@
-"""The HTTP API over a fake index whose codes are mean colours (see fakes.py)."""
+"""The HTTP API over a real index whose network is replaced by mean colours (see colours.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .fakes import COLOURS, FakeIndex, MinimalIndex, encode, png_declaring
+from neuralcodes.index.api import Index
+
+from .colours import COLOURS, encode, entry_of, png_declaring
 
 pytest.importorskip("fastapi", reason="needs the serve extra: pip install 'neuralcodes[serve]'")
 from fastapi.testclient import TestClient  # noqa: E402
@@ -19,8 +21,8 @@ from neuralcodes.serve import create_app  # noqa: E402
 
 
 @pytest.fixture
-def client(fake_index: FakeIndex) -> Iterator[TestClient]:
-    app = create_app(fake_index, max_upload_bytes=100_000, max_pixels=1_000_000)
+def client(colour_index: Index) -> Iterator[TestClient]:
+    app = create_app(colour_index, max_upload_bytes=100_000, max_pixels=1_000_000)
     with TestClient(app) as c:
         yield c
 
@@ -29,10 +31,10 @@ def upload(client: TestClient, data: bytes, k: int = 3, name: str = "q.png") -> 
     return client.post(f"/api/search?k={k}", files={"file": (name, data, "image/png")})
 
 
-def test_health_and_info(client: TestClient, fake_index: FakeIndex) -> None:
+def test_health_and_info(client: TestClient, colour_index: Index) -> None:
     assert client.get("/api/health").json() == {"status": "ok", "images": 6}
     info = client.get("/api/info").json()
-    assert info["photos_root"] == str(fake_index.root)
+    assert info["photos_root"] == str(colour_index.root)
     assert (info["layer"], info["dim"], info["images"]) == ("L6", 3, 6)
     assert info["server"] == {"max_upload_bytes": 100_000, "max_pixels": 1_000_000, "max_k": 100}
 
@@ -55,15 +57,20 @@ def test_upload_finds_the_nearest_colours(client: TestClient) -> None:
     assert 0 < parts <= timings["total_ms"]
 
 
-def test_index_without_timed_steps_reports_the_total_only(fake_index: FakeIndex) -> None:
-    with TestClient(create_app(MinimalIndex(fake_index))) as c:
-        r = upload(c, encode(Image.new("RGB", (5, 5), (0, 0, 255))))
-        assert r.json()["results"][0] == {
-            "rank": 1, "id": 4, "path": "blue.webp", "distance": 0.0,
-            "thumbnail_url": "/api/images/4?thumb=1", "image_url": "/api/images/4"}
-        timings = r.json()["timings"]
-        assert (timings["decode_ms"], timings["encode_ms"], timings["search_ms"]) == (None,) * 3
-        assert timings["total_ms"] > 0
+def test_upload_of_an_indexed_colour_and_what_a_search_by_id_times(client: TestClient) -> None:
+    r = upload(client, encode(Image.new("RGB", (5, 5), (0, 0, 255))))
+    assert r.json()["results"][0] == {
+        "rank": 1, "id": 4, "path": "blue.webp", "distance": 0.0,
+        "thumbnail_url": "/api/images/4?thumb=1", "image_url": "/api/images/4"}
+    timings = client.get("/api/search/4?k=2").json()["timings"]
+    assert (timings["decode_ms"], timings["encode_ms"]) == (None,) * 2  # nothing decoded
+    assert 0 < timings["search_ms"] <= timings["total_ms"]
+
+
+def set_entry(index: Index, image_id: int, file: Any, stored: str) -> None:
+    """Make the index (made for one test) record ``file``, stored as ``stored``, for the id."""
+    row = next(i for i, e in enumerate(index.entries) if e.id == image_id)
+    index.entries[row] = entry_of(image_id, file, stored)
 
 
 def test_upload_as_raw_body_and_k_is_clamped_to_the_index(client: TestClient) -> None:
@@ -113,11 +120,11 @@ def test_unknown_and_negative_ids(client: TestClient) -> None:
     assert client.get("/api/images/-1").status_code == 422
 
 
-def test_image_and_thumbnail(client: TestClient, fake_index: FakeIndex) -> None:
+def test_image_and_thumbnail(client: TestClient, colour_index: Index) -> None:
     r = client.get("/api/images/1")
     assert r.status_code == 200
     assert r.headers["content-type"] == "image/jpeg"
-    assert r.content == (fake_index.root / "reds/dark red.jpg").read_bytes()
+    assert r.content == (colour_index.root / "reds/dark red.jpg").read_bytes()
     assert client.get("/api/images/4").headers["content-type"] == "image/webp"
     thumb = client.get("/api/images/7?thumb=1")
     assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
@@ -127,8 +134,8 @@ def test_image_and_thumbnail(client: TestClient, fake_index: FakeIndex) -> None:
         assert np.abs(pixels - [255, 255, 0]).max() < 16  # yellow, within JPEG error
 
 
-def test_deleted_file_is_404(client: TestClient, fake_index: FakeIndex) -> None:
-    (fake_index.root / "green.png").unlink()
+def test_deleted_file_is_404(client: TestClient, colour_index: Index) -> None:
+    (colour_index.root / "green.png").unlink()
     for url in ["/api/images/2", "/api/images/2?thumb=1"]:
         r = client.get(url)
         assert r.status_code == 404
@@ -168,13 +175,13 @@ def test_body_without_content_length_is_cut_at_the_limit(client: TestClient) -> 
 
 
 def test_decompression_bomb_is_refused_without_decoding(
-    client: TestClient, fake_index: FakeIndex
+    client: TestClient, colour_index: Index
 ) -> None:
     for width, height in [(30000, 30000), (2000, 1000)]:  # Pillow's limit, then the server's
         r = upload(client, png_declaring(width, height))
         assert r.status_code == 413
         assert "decompression bomb" in r.json()["detail"]
-    assert fake_index.queries == []  # the index never saw them
+    assert colour_index.encoder.queries == []  # type: ignore[attr-defined]  # never encoded
 
 
 def test_form_without_file_and_malformed_form_are_400(client: TestClient) -> None:
@@ -198,8 +205,8 @@ def test_server_keeps_serving_after_bad_uploads(client: TestClient) -> None:
     assert r.status_code == 200 and r.json()["results"][0]["id"] == 2
 
 
-def test_only_indexed_files_are_served(client: TestClient, fake_index: FakeIndex) -> None:
-    secret = fake_index.root.parent / "secret.txt"
+def test_only_indexed_files_are_served(client: TestClient, colour_index: Index) -> None:
+    secret = colour_index.root.parent / "secret.txt"
     secret.write_text("do not serve me")
     for url in ["/api/images/..%2Fsecret.txt", "/api/images/../secret.txt",
                 "/api/images/%2E%2E/secret.txt", "/static/..%2F..%2Fsecret.txt",
@@ -210,10 +217,10 @@ def test_only_indexed_files_are_served(client: TestClient, fake_index: FakeIndex
 
 
 def test_indexed_file_that_is_not_an_image_is_refused(
-    client: TestClient, fake_index: FakeIndex, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, colour_index: Index
 ) -> None:
-    (fake_index.root.parent / "secret.txt").write_text("do not serve me")
-    monkeypatch.setitem(COLOURS, 5, ("../secret.txt", (1, 2, 3)))
+    (colour_index.root.parent / "secret.txt").write_text("do not serve me")
+    set_entry(colour_index, 5, colour_index.root.parent / "secret.txt", "../secret.txt")
     for url in ["/api/images/5", "/api/images/5?thumb=1"]:
         r = client.get(url)
         assert r.status_code == 404 and "is not an image file" in r.json()["detail"]
@@ -221,12 +228,12 @@ def test_indexed_file_that_is_not_an_image_is_refused(
 
 
 def test_file_added_from_outside_the_folder_is_served_with_its_absolute_path(
-    client: TestClient, fake_index: FakeIndex, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, colour_index: Index
 ) -> None:
-    outside = fake_index.root.parent / "elsewhere" / "blue.png"
+    outside = colour_index.root.parent / "elsewhere" / "blue.png"
     outside.parent.mkdir()
     Image.new("RGB", (4, 4), (0, 0, 255)).save(outside)
-    monkeypatch.setitem(COLOURS, 4, (str(outside), (0, 0, 255)))
+    set_entry(colour_index, 4, outside, str(outside))
     assert client.get("/api/images/4").content == outside.read_bytes()
     hits = client.get("/api/search/5?k=6").json()["results"]
     assert str(outside) in [h["path"] for h in hits]
@@ -245,3 +252,11 @@ def test_openapi_and_offline_pages(client: TestClient) -> None:
         assert "default-src 'self'" in r.headers["content-security-policy"]
     assert client.get("/redoc").status_code == 404
     assert 'id="file-input"' in client.get("/").text
+
+
+def test_uploads_are_served_again_after_a_restart_of_the_app(colour_index: Index) -> None:
+    app = create_app(colour_index)
+    for _ in range(2):  # the lifespan's end stops the decoding threads; the next start has them
+        with TestClient(app) as c:
+            r = upload(c, encode(Image.new("RGB", (8, 8), (0, 250, 0))))
+            assert r.status_code == 200 and r.json()["results"][0]["id"] == 2

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from .fakes import FakeIndex
+from neuralcodes.index.api import Index
+
 from .live import live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -63,14 +64,14 @@ def search_count(driver: Any) -> int:
     return int(driver.find_element("tag name", "body").get_attribute("data-search-count"))
 
 
-def test_upload_then_click_a_result(browser: Any, fake_index: FakeIndex, tmp_path: Path) -> None:
+def test_upload_then_click_a_result(browser: Any, colour_index: Index, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
 
     from neuralcodes.serve import create_app
 
     query = tmp_path / "query.png"
     Image.new("RGB", (120, 80), (230, 10, 10)).save(query)
-    with live_server(create_app(fake_index)) as url:
+    with live_server(create_app(colour_index)) as url:
         browser.get(url + "/")
         wait_for(browser, lambda d: "6 images" in d.find_element(By.ID, "index-info").text)
         browser.find_element(By.ID, "file-input").send_keys(str(query))
@@ -104,7 +105,34 @@ def test_upload_then_click_a_result(browser: Any, fake_index: FakeIndex, tmp_pat
         assert not browser.current_url.endswith("#id=7")
 
 
-def test_refused_upload_shows_the_message(browser: Any, fake_index: FakeIndex,
+def test_changing_the_number_of_results_searches_again(browser: Any, colour_index: Index,
+                                                      tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from neuralcodes.serve import create_app
+
+    query = tmp_path / "query.png"
+    Image.new("RGB", (60, 40), (230, 10, 10)).save(query)
+    with live_server(create_app(colour_index)) as url:
+        browser.get(url + "/")
+        browser.find_element(By.ID, "file-input").send_keys(str(query))
+        wait_for(browser, lambda d: search_count(d) == 1)
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#results .result")) == 6
+        Select(browser.find_element(By.ID, "k-select")).select_by_visible_text("5")
+        wait_for(browser, lambda d: search_count(d) == 2)  # the upload, searched again
+        cards = browser.find_elements(By.CSS_SELECTOR, "#results .result")
+        assert [c.get_attribute("data-id") for c in cards] == ["0", "1", "5", "7", "2"]
+        assert browser.find_element(By.ID, "query-caption").text == "query.png"
+        cards[1].find_element(By.TAG_NAME, "button").click()  # dark red: search by id
+        wait_for(browser, lambda d: search_count(d) == 3)
+        Select(browser.find_element(By.ID, "k-select")).select_by_visible_text("10")
+        wait_for(browser, lambda d: search_count(d) == 4)  # the id, searched again
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#results .result")) == 5
+        assert browser.current_url.endswith("#id=1")
+
+
+def test_refused_upload_shows_the_message(browser: Any, colour_index: Index,
                                           tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
 
@@ -112,7 +140,7 @@ def test_refused_upload_shows_the_message(browser: Any, fake_index: FakeIndex,
 
     notes = tmp_path / "notes.png"
     notes.write_text("this is not a picture")
-    with live_server(create_app(fake_index)) as url:
+    with live_server(create_app(colour_index)) as url:
         browser.get(url + "/")
         browser.find_element(By.ID, "file-input").send_keys(str(notes))
         status = browser.find_element(By.ID, "status")

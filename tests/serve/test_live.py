@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from .fakes import FakeIndex
+from neuralcodes.index.api import Index
+
 from .live import live_server
 
 pytest.importorskip("uvicorn", reason="needs the serve extra: pip install 'neuralcodes[serve]'")
@@ -37,8 +38,8 @@ def _answer(sock: socket.socket) -> bytes:
     return data
 
 
-def test_declared_huge_body_is_refused_before_it_is_sent(fake_index: FakeIndex) -> None:
-    with live_server(create_app(fake_index, max_upload_bytes=LIMIT)) as url:
+def test_declared_huge_body_is_refused_before_it_is_sent(colour_index: Index) -> None:
+    with live_server(create_app(colour_index, max_upload_bytes=LIMIT)) as url:
         sock = _request(url, "POST /api/search HTTP/1.1\r\nHost: t\r\nContent-Type: image/png\r\n"
                         "Content-Length: 10000000000\r\n\r\n")
         answer = _answer(sock)  # no body byte was sent
@@ -47,9 +48,9 @@ def test_declared_huge_body_is_refused_before_it_is_sent(fake_index: FakeIndex) 
     assert b"upload too large" in answer
 
 
-def test_chunked_body_is_cut_at_the_limit(fake_index: FakeIndex) -> None:
+def test_chunked_body_is_cut_at_the_limit(colour_index: Index) -> None:
     chunk = b"\x00" * 16_384
-    with live_server(create_app(fake_index, max_upload_bytes=LIMIT)) as url:
+    with live_server(create_app(colour_index, max_upload_bytes=LIMIT)) as url:
         sock = _request(url, "POST /api/search HTTP/1.1\r\nHost: t\r\nContent-Type: image/png\r\n"
                         "Transfer-Encoding: chunked\r\n\r\n")
         sent = 0

@@ -11,60 +11,24 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .fakes import png_declaring
+from neuralcodes.index.api import Index
+
+from .colours import png_declaring
+from .photos import PHOTOS, build_real_index, photo
 
 pytest.importorskip("fastapi", reason="needs the serve extra: pip install 'neuralcodes[serve]'")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from neuralcodes.serve import create_app  # noqa: E402
 
-# (relative path, Pillow format, size, mode): several formats, sizes, modes and a sub-folder.
-PHOTOS = [
-    ("beach.jpg", "JPEG", (120, 80), "RGB"),
-    ("city.png", "PNG", (64, 64), "RGBA"),
-    ("trips/forest.webp", "WEBP", (90, 140), "RGB"),
-    ("trips/night.bmp", "BMP", (50, 50), "RGB"),
-    ("trips/old/portrait.png", "PNG", (70, 100), "L"),
-    ("snow.gif", "GIF", (80, 60), "P"),
-]
 
-
-def photo(seed: int, size: tuple[int, int], mode: str) -> Image.Image:
-    """A distinct picture: smooth colour waves plus noise."""
-    rng = np.random.default_rng(seed)
-    w, h = size
-    yy, xx = np.mgrid[0:h, 0:w] / max(w, h)  # (h, w) each
-    base, freq = rng.uniform(40, 255, 3), rng.uniform(2, 9, 3)
-    pixels = np.stack([base[c] * (0.5 + 0.5 * np.sin(freq[c] * (xx + c * yy) * np.pi))
-                       for c in range(3)], axis=2)  # (h, w, 3)
-    noisy = np.clip(pixels + rng.normal(0, 8, pixels.shape), 0, 255).astype(np.uint8)
-    return Image.fromarray(noisy).convert(mode)
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Index:
+    return build_real_index(tmp_path_factory.mktemp("serve-real"))
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    import torch
-
-    from neuralcodes.config import ModelConfig
-    from neuralcodes.index.api import Index
-    from neuralcodes.index.builder import build_index
-    from neuralcodes.model import create_model, save_model
-
-    tmp = tmp_path_factory.mktemp("serve-real")
-    torch.manual_seed(0)
-    cfg = ModelConfig(width=0.0625, num_classes=10)
-    (tmp / "run").mkdir()
-    save_model(tmp / "run" / "model.pt", create_model(cfg), cfg)
-    for seed, (rel, fmt, size, mode) in enumerate(PHOTOS):
-        (tmp / "photos" / rel).parent.mkdir(parents=True, exist_ok=True)
-        photo(seed, size, mode).save(tmp / "photos" / rel, format=fmt)
-    build_index(tmp / "photos", tmp / "index", run_dir=tmp / "run", layer="L6", workers=1,
-                device="cpu")
-    return Index.open(tmp / "index", device="cpu")
-
-
-@pytest.fixture(scope="module")
-def client(index: Any) -> Iterator[TestClient]:
+def client(index: Index) -> Iterator[TestClient]:
     with TestClient(create_app(index)) as c:
         yield c
 

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
-import sys
-import types
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from neuralcodes.cli import build_parser, main
+from neuralcodes.index.api import Index
 from neuralcodes.serve.extra import MissingExtraError, require_serve_extra
-
-from .fakes import FakeIndex
 
 
 def test_defaults_listen_on_localhost_only() -> None:
@@ -43,7 +39,7 @@ def test_missing_extra_names_the_install_command(
 
 
 def test_run_serve_opens_the_index_and_runs_uvicorn(
-    fake_index: FakeIndex, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    colour_index: Index, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pytest.importorskip("fastapi")
     import uvicorn
@@ -51,15 +47,11 @@ def test_run_serve_opens_the_index_and_runs_uvicorn(
     opened: list[tuple[str, Any]] = []
     ran: dict[str, Any] = {}
 
-    class FakeIndexClass:
-        @staticmethod
-        def open(index_dir: str, *, run_dir: str | None = None) -> FakeIndex:
-            opened.append((index_dir, run_dir))
-            return fake_index
+    def fake_open(index_dir: str, *, run_dir: str | None = None) -> Index:
+        opened.append((index_dir, run_dir))
+        return colour_index
 
-    module = types.ModuleType("neuralcodes.index.api")
-    module.Index = FakeIndexClass  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "neuralcodes.index.api", module)
+    monkeypatch.setattr(Index, "open", staticmethod(fake_open))
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: ran.update(app=app, **kw))
     argv = ["serve", "my-index", "--port", "8123", "--host", "0.0.0.0", "--model", "runs/r1",
             "--max-upload-mb", "1.5", "--max-megapixels", "2"]
@@ -68,7 +60,7 @@ def test_run_serve_opens_the_index_and_runs_uvicorn(
     assert (ran["host"], ran["port"]) == ("0.0.0.0", 8123)
     service = ran["app"].state.service
     assert (service.max_upload_bytes, service.max_pixels) == (1_572_864, 2_000_000)
-    assert service.root == Path(fake_index.root)
+    assert service.current.get() is colour_index
     err = capsys.readouterr().err
     assert "serving 6 images at http://0.0.0.0:8123/" in err
     assert "not only this computer" in err

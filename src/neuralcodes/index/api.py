@@ -6,15 +6,22 @@
     result = index.search("query.jpg", k=10)   # a path, PIL image, array or bytes
     for path, distance in zip(result.paths, result.distances):
         print(f"{distance:.3f}  {path}")
+    D, I = index.search(["a.jpg", "b.jpg"], k=10)   # many queries: (n_queries, k) each
 
-Ids are stable: an image keeps its id across updates until it is removed.
+Ids are stable: an image keeps its id across updates until it is removed. An ``Index`` is one
+generation of the index folder, and safe to search from several threads; ``reopen()`` gives the
+generation that the folder's manifest names now (a server calls it between requests).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import threading
+import time
+import weakref
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -23,13 +30,16 @@ from neuralcodes.index.backends import Backend, load_backend
 from neuralcodes.index.builder import check_model
 from neuralcodes.index.encoder import Encoder
 from neuralcodes.index.images import DEFAULT_MAX_PIXELS, ImageLike, load_image
+from neuralcodes.index.leases import Lease
 from neuralcodes.index.manifest import check_codes
 from neuralcodes.index.pca_step import pca_from_bytes, projector
 from neuralcodes.index.plan import abs_path
+from neuralcodes.index.result import SearchResult
 from neuralcodes.index.store import (
     ANN_FILE,
     PCA_FILE,
     Entry,
+    current_generation,
     generation_dir,
     read_entries,
     read_manifest,
@@ -37,66 +47,116 @@ from neuralcodes.index.store import (
 )
 from neuralcodes.runs import RunDir
 
-
-@dataclass(frozen=True)
-class SearchResult:
-    """The nearest images of one query, nearest first."""
-
-    distances: np.ndarray  # (k,) float32, Euclidean
-    ids: np.ndarray  # (k,) int64, stable image ids
-    paths: list[str]  # (k,) absolute file paths
-
-    def to_list(self) -> list[dict[str, Any]]:
-        """JSON-ready rows: rank, id, path, distance."""
-        return [{"rank": r + 1, "id": int(i), "path": p, "distance": float(d)}
-                for r, (i, p, d) in enumerate(zip(self.ids, self.paths, self.distances,
-                                                  strict=True))]
+__all__ = ["Index", "SearchResult"]
+log = logging.getLogger("neuralcodes.index.api")
+OPEN_ATTEMPTS = 5  # a generation pruned while it is opened: read the manifest again
 
 
 class Index:
-    """An opened index: its entries, vectors, search backend and the encoder of its model."""
+    """One generation of an index: its entries, vectors, search backend and encoder."""
 
     def __init__(self, index_dir: Path, manifest: dict[str, Any], entries: list[Entry],
-                 vectors: np.ndarray, backend: Backend, encoder: Encoder, pca: Any) -> None:
+                 vectors: np.ndarray, backend: Backend, encoder: Encoder, pca: Any, *,
+                 lease: Lease | None = None, encode_lock: threading.Lock | None = None) -> None:
         self.index_dir, self.manifest, self.entries = index_dir, manifest, entries
         self.vectors, self.backend, self.encoder = vectors, backend, encoder
+        self.generation = str(manifest.get("generation", ""))
+        self._pca = pca
         self._project = projector(pca)
-        self._has_pca = pca is not None
         self._ids = np.array([e.id for e in entries], dtype=np.int64)  # row -> id
         self._row = {e.id: i for i, e in enumerate(entries)}  # id -> row
         self.root = Path(manifest["photos_root"])
+        self._encode_lock = encode_lock or threading.Lock()  # one forward pass at a time
+        self._close = weakref.finalize(self, lease.release) if lease else None
+        self._tuning: dict[str, int | None] = {}  # search-time FAISS settings (nprobe, ...)
 
     @classmethod
     def open(cls, index_dir: str | Path, *, run_dir: str | Path | None = None,
-             device: str = "auto", batch_size: int = 64, nprobe: int | None = None,
-             ef_search: int | None = None) -> Index:
-        """Open ``index_dir`` with its model (default: the run folder that built it); a model
-        that differs from the one that built the index is refused, saying what differs.
-        ``nprobe`` / ``ef_search``: search settings of an IVF / HNSW index (default: saved)."""
+             device: str = "auto", batch_size: int = 64, encoder: Encoder | None = None,
+             nprobe: int | None = None, ef_search: int | None = None) -> Index:
+        """Open ``index_dir`` with its model (default: the run folder that built it; or
+        ``encoder``, one already loaded); a model that differs from the one that built the
+        index is refused, saying what differs. ``nprobe`` / ``ef_search``: search settings of
+        an IVF / HNSW index (default: the saved ones)."""
         root = Path(index_dir).resolve()
-        manifest = read_manifest(root)
+        if encoder is None:
+            manifest = read_manifest(root)
+            run = Path(run_dir) if run_dir is not None else Path(manifest["run_dir"])
+            if not RunDir(run).model.is_file():
+                raise DataError(run, "no model.pt: the run folder that built this index is "
+                                "gone; name the same model with --model RUN_DIR")
+            encoder = Encoder.from_run(run, layer=manifest["layer"], device=device,
+                                       batch_size=batch_size)
+        tuning = {"nprobe": nprobe, "ef_search": ef_search}
+        return cls._open_current(root, encoder, threading.Lock(), tuning)
+
+    @classmethod
+    def _open_current(cls, root: Path, encoder: Encoder, lock: threading.Lock,
+                      tuning: dict[str, int | None]) -> Index:
+        """The generation the manifest names, leased while this object lives; a generation
+        pruned while it is being read sends us back to the manifest."""
+        for attempt in range(OPEN_ATTEMPTS):
+            manifest = read_manifest(root)
+            lease = Lease.take(root, str(manifest.get("generation")))
+            try:
+                return cls._read(root, manifest, encoder, lease, lock, tuning)
+            except BaseException as e:
+                if lease:
+                    lease.release()
+                moved = current_generation(root) != manifest.get("generation")
+                if not (isinstance(e, DataError | OSError) and moved) or \
+                        attempt == OPEN_ATTEMPTS - 1:
+                    raise
+                log.debug("%s moved on from %s while it was opened", root, manifest["generation"])
+        raise DataError(root, "the index changed at every attempt to open it")  # not reached
+
+    @classmethod
+    def _read(cls, root: Path, manifest: dict[str, Any], encoder: Encoder, lease: Lease | None,
+              lock: threading.Lock, tuning: dict[str, int | None]) -> Index:
+        check_model(manifest, encoder, root)
         gen = generation_dir(root, manifest)
         entries = read_entries(gen)
         kind = manifest["backend"]["kind"]
         vectors = read_vectors(gen, len(entries), mmap=kind in ("ivfpq", "faiss"))
         check_codes(vectors, manifest, gen / "codes.npy")
-        run = Path(run_dir) if run_dir is not None else Path(manifest["run_dir"])
-        if not RunDir(run).model.is_file():
-            raise DataError(run, "no model.pt: the run folder that built this index is gone; "
-                            "name the same model with --model RUN_DIR")
-        encoder = Encoder.from_run(run, layer=manifest["layer"], device=device,
-                                   batch_size=batch_size)
-        check_model(manifest, encoder, root)
         blob = (gen / ANN_FILE).read_bytes() if (gen / ANN_FILE).is_file() else None
         backend = load_backend(kind, vectors, blob, manifest["backend"].get("params", {}),
-                               nprobe=nprobe, ef_search=ef_search)
+                               **tuning)
         if manifest.get("pca") and not (gen / PCA_FILE).is_file():
             raise DataError(gen / PCA_FILE, "missing: the index records a PCA; rebuild it")
         pca = pca_from_bytes((gen / PCA_FILE).read_bytes()) if manifest.get("pca") else None
-        return cls(root, manifest, entries, vectors, backend, encoder, pca)
+        index = cls(root, manifest, entries, vectors, backend, encoder, pca, lease=lease,
+                    encode_lock=lock)
+        index._tuning = tuning
+        return index
+
+    def reopen(self) -> Index:
+        """The index as its manifest names it now: ``self`` if the generation is the same,
+        else the new generation, with this index's model (checked against it again)."""
+        if current_generation(self.index_dir) == self.generation:
+            return self
+        return self._open_current(self.index_dir, self.encoder, self._encode_lock, self._tuning)
+
+    def close(self) -> None:
+        """Give up the lease on this generation (a writer may then prune it)."""
+        if self._close:
+            self._close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def __repr__(self) -> str:
+        m = self.manifest
+        pca = f", PCA {self.dim}-d" if self._pca is not None else ""
+        return (f"Index({str(self.index_dir)!r}: {len(self):,} images, {self.generation}, "
+                f"{m.get('model_name')} {m.get('layer')} ({self.dim}-d{pca}), "
+                f"{m['backend']['kind']} search, photos {str(self.root)!r})")
 
     @property
     def dim(self) -> int:
@@ -116,9 +176,17 @@ class Index:
                 **{k: m.get(k) for k in keys}, "skipped": len(m.get("skipped", [])),
                 "excluded": len(m.get("excluded", []))}
 
+    def entry_of(self, image_id: int) -> Entry:
+        """The entry (path, content hash, size, mtime) of an indexed image id."""
+        return self.entries[self._row_of(image_id)]
+
     def path_of(self, image_id: int) -> str:
         """The file of an indexed image id."""
-        return str(abs_path(self.root, self.entries[self._row_of(image_id)].path))
+        return str(abs_path(self.root, self.entry_of(image_id).path))
+
+    def paths_of(self, ids: np.ndarray) -> list[list[str]]:
+        """(Q, k) ids, as ``search`` of many queries returns them -> their files ("" for -1)."""
+        return [[self.path_of(int(i)) if i >= 0 else "" for i in row] for row in np.atleast_2d(ids)]
 
     def _row_of(self, image_id: int) -> int:
         try:
@@ -132,7 +200,9 @@ class Index:
 
     def embed(self, images: np.ndarray) -> np.ndarray:
         """(Q, S, S, 3) uint8 images -> (Q, D) stored-form vectors (PCA applied if any)."""
-        return self._project(self.encoder.encode(images))
+        with self._encode_lock:
+            codes = self.encoder.encode(images)  # (Q, code_dim)
+        return self._project(codes)
 
     def search_vectors(self, vectors: np.ndarray, k: int, *, qe: int = 0,
                        qe_alpha: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -164,7 +234,7 @@ class Index:
             vectors = self.embed(q)
         elif q.ndim == 2 and q.shape[1] == self.dim:
             vectors = q.astype(np.float32)
-        elif q.ndim == 2 and self._has_pca and q.shape[1] == self.encoder.dim:
+        elif q.ndim == 2 and self._pca is not None and q.shape[1] == self.encoder.dim:
             vectors = self._project(q)
         else:
             raise ConfigError(f"queries must be uint8 images (Q, {self.image_size}, "
@@ -172,24 +242,55 @@ class Index:
                               f"{q.dtype} {q.shape}")
         return self.search_vectors(vectors, k, qe=qe, qe_alpha=qe_alpha)
 
-    def search(self, query: ImageLike, k: int = 10, *, max_pixels: int = DEFAULT_MAX_PIXELS,
-               qe: int = 0, qe_alpha: float = 0.0) -> SearchResult:
-        """The ``k`` images most similar to ``query`` (path, PIL image, array or bytes); an
-        image of more than ``max_pixels`` pixels is refused (DataError) before it is decoded.
-        ``qe``: query expansion with that many first results (see ``search_vectors``)."""
-        dist, ids = self.search_many(self.load(query, max_pixels=max_pixels)[None], k, qe=qe,
-                                     qe_alpha=qe_alpha)
-        return self._result(dist[0], ids[0])
+    @overload
+    def search(self, query: ImageLike, k: int = 10, *, max_pixels: int = ...,
+               qe: int = ..., qe_alpha: float = ...) -> SearchResult: ...
+
+    @overload
+    def search(self, query: list[ImageLike] | tuple[ImageLike, ...], k: int = 10, *,
+               max_pixels: int = ..., qe: int = ...,
+               qe_alpha: float = ...) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def search(self, query: ImageLike | list[ImageLike] | tuple[ImageLike, ...], k: int = 10, *,
+               max_pixels: int = DEFAULT_MAX_PIXELS, qe: int = 0,
+               qe_alpha: float = 0.0) -> SearchResult | tuple[np.ndarray, np.ndarray]:
+        """The ``k`` images most similar to ``query`` (a path, PIL image, array or bytes) as a
+        ``SearchResult``; for a list (or tuple) of queries, encoded as one batch,
+        ``(distances, ids)`` each (n_queries, k) as FAISS gives them (``paths_of(ids)`` names
+        the files). An image of more than ``max_pixels`` pixels is refused (DataError) before
+        it is decoded. ``qe``: query expansion with that many first results."""
+        if isinstance(query, list | tuple):
+            return self._search_batch(query, k, max_pixels=max_pixels, qe=qe, qe_alpha=qe_alpha)
+        t0 = time.perf_counter()
+        pixels = self.load(query, max_pixels=max_pixels)  # (S, S, 3) uint8
+        t1 = time.perf_counter()
+        vectors = self.embed(pixels[None])  # (1, D)
+        t2 = time.perf_counter()
+        dist, ids = self.search_vectors(vectors, k, qe=qe, qe_alpha=qe_alpha)  # (1, k) each
+        t3 = time.perf_counter()
+        return self._result(dist[0], ids[0], decode_ms=(t1 - t0) * 1e3,
+                            encode_ms=(t2 - t1) * 1e3, search_ms=(t3 - t2) * 1e3)
+
+    def _search_batch(self, queries: Sequence[ImageLike], k: int, *, max_pixels: int, qe: int,
+                      qe_alpha: float) -> tuple[np.ndarray, np.ndarray]:
+        if not queries:
+            shape = (0, min(max(k, 1), len(self)))
+            return np.zeros(shape, np.float32), np.zeros(shape, np.int64)
+        images = np.stack([self.load(q, max_pixels=max_pixels) for q in queries])  # (Q, S, S, 3)
+        return self.search_many(images, k, qe=qe, qe_alpha=qe_alpha)
 
     def search_by_id(self, image_id: int, k: int = 10) -> SearchResult:
         """The ``k`` images most similar to an indexed image, the image itself left out."""
         row = self._row_of(image_id)
+        t0 = time.perf_counter()
         query = np.asarray(self.vectors[row : row + 1], np.float32)  # (1, D)
         dist, ids = self.search_vectors(query, min(k + 1, len(self)))
         keep = ids[0] != int(image_id)
-        return self._result(dist[0][keep][:k], ids[0][keep][:k])
+        ms = (time.perf_counter() - t0) * 1e3
+        return self._result(dist[0][keep][:k], ids[0][keep][:k], search_ms=ms)
 
-    def _result(self, dist: np.ndarray, ids: np.ndarray) -> SearchResult:
+    def _result(self, dist: np.ndarray, ids: np.ndarray, **timings: float) -> SearchResult:
         ok = ids >= 0
         dist, ids = dist[ok], ids[ok]
-        return SearchResult(dist, ids, [self.path_of(int(i)) for i in ids])
+        return SearchResult(dist, ids, [self.path_of(int(i)) for i in ids], root=str(self.root),
+                            generation=self.generation, timings=timings)

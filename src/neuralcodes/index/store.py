@@ -12,19 +12,20 @@ Layout (docs/index-format.md describes every field)::
         ann.faiss          the approximate index (ivfpq / hnsw backends)
       staging/             codes of an unfinished build or update, reused when it is resumed
       progress.log         what each build / update did: files skipped, recall@10, timings
-      .lock                held (flock) by the process that is writing
+      readers/             one locked lease file per process reading a generation (leases.py)
+      .lock                held (locked) by the process that is writing
 
 Crash safety: a new generation is written in full under a temporary name, renamed into place,
 and only then does ``manifest.json`` (``os.replace``) point to it. A writer killed at any moment
 leaves the manifest on the previous, complete generation; the next build/update reuses the codes
-checkpointed in ``staging/`` and finishes the job. The previous generation is kept, so a
-reader that read the old manifest a moment ago can still open its files.
+checkpointed in ``staging/`` and finishes the job. After the swap, every generation but the one
+the manifest names and the one it named before is deleted (an orphan left by a writer killed
+between the rename and the swap too), except those a running reader holds a lease on.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
@@ -39,6 +40,7 @@ import numpy as np
 from neuralcodes.artifacts import atomic_write_bytes, atomic_write_json, read_json
 from neuralcodes.errors import DataError
 from neuralcodes.index.images import INDEX_MARKER
+from neuralcodes.index.leases import in_use, try_lock, unlock
 from neuralcodes.index.manifest import validate_manifest
 
 MANIFEST = "manifest.json"
@@ -48,7 +50,6 @@ PCA_FILE = "pca.npz"
 ANN_FILE = "ann.faiss"
 STAGING = "staging"
 LOG = "progress.log"
-KEEP_GENERATIONS = 2  # the current one and the one before it
 
 
 @dataclass(frozen=True)
@@ -132,10 +133,21 @@ def write_generation(
         atomic_write_bytes(tmp / fname, data)
     os.rename(tmp, root / name)  # the generation is complete before anything points at it
     _fsync_dir(root)
+    previous = current_generation(root)
     manifest["generation"] = name
     atomic_write_json(root / MANIFEST, manifest)
-    prune(root, name)
+    prune(root, name, previous)
     return name
+
+
+def current_generation(index_dir: str | Path) -> str | None:
+    """The generation ``manifest.json`` names now (None: no readable manifest)."""
+    try:
+        manifest = read_json(Path(index_dir) / MANIFEST)
+    except (DataError, OSError):
+        return None
+    name = manifest.get("generation") if isinstance(manifest, dict) else None
+    return name if isinstance(name, str) else None
 
 
 def _next_generation(root: Path) -> str:
@@ -143,13 +155,28 @@ def _next_generation(root: Path) -> str:
     return f"gen-{max(numbers, default=0) + 1:06d}"
 
 
-def prune(root: Path, current: str) -> None:
-    """Delete temporary folders and every generation but the newest ``KEEP_GENERATIONS``."""
-    for tmp in root.glob(".gen-*.tmp"):
+def prune(root: Path, current: str, previous: str | None = None) -> None:
+    """Delete temporary folders and every generation but ``current`` and ``previous`` (the one
+    the manifest named before), unless a running reader holds a lease on it."""
+    for tmp in [*root.glob(".gen-*.tmp"), *root.glob(".gen-*.trash")]:
         shutil.rmtree(tmp, ignore_errors=True)
-    gens = sorted(p.name for p in root.glob("gen-*") if p.is_dir() and p.name <= current)
-    for old in gens[:-KEEP_GENERATIONS]:
-        shutil.rmtree(root / old, ignore_errors=True)
+    for gen in sorted(root.glob("gen-*")):
+        if gen.name not in (current, previous) and gen.is_dir() and not in_use(root, gen.name):
+            _remove_generation(root, gen.name)
+
+
+def _remove_generation(root: Path, name: str) -> None:
+    """Move a generation out of readers' way, then delete it; put it back if a reader leased it
+    meanwhile (a reader that finds it gone reads the manifest again)."""
+    trash = root / f".{name}.trash"
+    try:
+        os.rename(root / name, trash)
+    except OSError:
+        return
+    if in_use(root, name):
+        os.rename(trash, root / name)
+        return
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -167,14 +194,12 @@ def writer_lock(index_dir: str | Path) -> Iterator[None]:
     root = Path(index_dir)
     root.mkdir(parents=True, exist_ok=True)
     with open(root / ".lock", "a+b") as f:
-        try:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise DataError(root, "another process is building or updating this index") from None
+        if not try_lock(f):
+            raise DataError(root, "another process is building or updating this index")
         try:
             yield
         finally:
-            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+            unlock(f)
 
 
 def append_log(index_dir: str | Path, message: str) -> None:

@@ -9,22 +9,26 @@ Routes (all answers are JSON unless said otherwise; errors are ``{"detail": "...
 - ``GET /api/images/{id}`` the indexed file; ``?thumb=1`` a small JPEG thumbnail
 - ``GET /openapi.json`` the OpenAPI description; ``GET /docs`` an offline page listing it
 
-FastAPI's own Swagger and ReDoc pages load their scripts from a CDN, so they are switched off.
+The API's routes are in ``routes.py``. FastAPI's own Swagger and ReDoc pages load their scripts
+from a CDN, so they are switched off.
 """
 
 # No ``from __future__ import annotations`` here: FastAPI reads the route functions' annotations,
 # and the types they name are imported inside the functions that define the routes.
-import mimetypes
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from neuralcodes import __version__
 from neuralcodes.serve.extra import require_serve_extra
-from neuralcodes.serve.service import MAX_K, IndexLike, SearchService, UnknownId
+from neuralcodes.serve.service import SearchService, UnknownId
 from neuralcodes.serve.uploads import DEFAULT_MAX_PIXELS, DEFAULT_MAX_UPLOAD_BYTES, UploadRejected
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+    from neuralcodes.index.api import Index
 
 # Files under static/ that the server may send, and their media types: nothing else is served.
 STATIC_FILES = {
@@ -38,28 +42,18 @@ CSP = (
     "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
-UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "description": "the query image: a form field `file`, or the image bytes as the body",
-        "content": {
-            "multipart/form-data": {
-                "schema": {"type": "object", "required": ["file"],
-                           "properties": {"file": {"type": "string", "format": "binary"}}}
-            },
-            "image/*": {"schema": {"type": "string", "format": "binary"}},
-        },
-    }
-}
 
 
 def create_app(
-    index: IndexLike,
+    index: "Index",
     *,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    reload_check_s: float = 0.5,
 ) -> "FastAPI":
-    """A FastAPI app serving ``index`` (an open ``neuralcodes.index.api.Index``).
+    """A FastAPI app serving ``index`` (an open ``neuralcodes.index.Index``), and the newer
+    generations that ``index update`` writes (the manifest is looked at every
+    ``reload_check_s`` seconds at most, between requests).
 
     Uploads over ``max_upload_bytes`` bytes (413), declaring over ``max_pixels`` pixels (413) or
     not an image (415) are refused with a message; the server goes on serving.
@@ -67,20 +61,35 @@ def create_app(
     require_serve_extra()
     from fastapi import FastAPI
 
-    service = SearchService(index, max_upload_bytes=max_upload_bytes, max_pixels=max_pixels)
+    from neuralcodes.serve.routes import add_api_routes
+
+    service = SearchService(index, max_upload_bytes=max_upload_bytes, max_pixels=max_pixels,
+                            reload_check_s=reload_check_s)
     app = FastAPI(
         title="neuralcodes",
         version=__version__,
         description="Search a folder of images by image, with neural codes (Babenko et al. 2014).",
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan(service),
     )
     app.state.service = service
     _add_error_handlers(app)
     _add_headers(app)
-    _add_api_routes(app, service)
+    add_api_routes(app, service)
     _add_page_routes(app)
     return app
+
+
+def _lifespan(service: SearchService) -> Any:
+    """Stops the service's decoding threads when the server stops."""
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        yield
+        service.close()
+
+    return lifespan
 
 
 def _add_error_handlers(app: "FastAPI") -> None:
@@ -106,62 +115,6 @@ def _add_headers(app: "FastAPI") -> None:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         return response
-
-
-def _errors() -> dict[int | str, dict[str, Any]]:
-    from neuralcodes.serve.schemas import ErrorResponse
-
-    return {status: {"model": ErrorResponse} for status in (400, 404, 413, 415)}
-
-
-def _add_api_routes(app: "FastAPI", service: SearchService) -> None:
-    from fastapi import Path, Query, Request
-    from fastapi.concurrency import run_in_threadpool
-
-    from neuralcodes.serve.body import read_image_bytes
-    from neuralcodes.serve.schemas import Health, SearchResponse
-
-    k_query = Query(10, ge=1, le=MAX_K, description="how many results")
-
-    @app.get("/api/health", response_model=Health, tags=["server"])
-    def health() -> dict[str, Any]:
-        return service.health()
-
-    @app.get("/api/info", tags=["server"])
-    def info() -> dict[str, Any]:
-        """What the index holds and what built it, and the server's upload limits."""
-        return service.info()
-
-    @app.post("/api/search", response_model=SearchResponse, responses=_errors(),
-              openapi_extra=UPLOAD_BODY, tags=["search"])
-    async def search_upload(request: Request, k: int = k_query) -> dict[str, Any]:
-        """The indexed images nearest to an uploaded image, nearest first."""
-        data = await read_image_bytes(request, service.max_upload_bytes)
-        return await run_in_threadpool(service.search_upload, data, k)
-
-    @app.get("/api/search/{image_id}", response_model=SearchResponse, responses=_errors(),
-             tags=["search"])
-    def search_id(image_id: int = Path(ge=0), k: int = k_query) -> dict[str, Any]:
-        """The indexed images nearest to the indexed image ``image_id`` (itself left out)."""
-        return service.search_id(image_id, k)
-
-    _add_image_route(app, service)
-
-
-def _add_image_route(app: "FastAPI", service: SearchService) -> None:
-    from fastapi import Path, Query, Response
-    from fastapi.responses import FileResponse
-
-    @app.get("/api/images/{image_id}", responses=_errors(), tags=["images"],
-             response_class=Response)
-    def image(image_id: int = Path(ge=0), thumb: bool = Query(False)) -> Response:
-        """The indexed image file, or with ``thumb=1`` a JPEG at most 256 pixels on a side."""
-        cache = {"Cache-Control": "private, max-age=3600"}
-        if thumb:
-            return Response(service.thumbnail(image_id), media_type="image/jpeg", headers=cache)
-        path = service.file_of(image_id)
-        media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return FileResponse(path, media_type=media, headers=cache)
 
 
 def _add_page_routes(app: "FastAPI") -> None:

@@ -25,9 +25,9 @@ class Hit(BaseModel):
 
 
 class Timings(BaseModel):
-    decode_ms: float | None = Field(description="decoding the query image (None: not reported)")
-    encode_ms: float | None = Field(description="the network's forward pass (None: not reported)")
-    search_ms: float | None = Field(description="nearest-neighbour search (None: not reported)")
+    decode_ms: float | None = Field(description="decoding the query image (None: no decoding)")
+    encode_ms: float | None = Field(description="the network's forward pass (None: none ran)")
+    search_ms: float | None = Field(description="nearest-neighbour search")
     total_ms: float = Field(description="the whole search as the server timed it")
 
 
@@ -36,6 +36,10 @@ class SearchResponse(BaseModel):
         description="what was searched: the upload's format and size, or the indexed image's id"
     )
     results: list[Hit] = Field(description="nearest first")
+    photos_root: str = Field(description="the indexed photo folder, that result paths start from")
+    generation: str = Field(
+        description="the version of the index that answered (e.g. gen-000007): one per search"
+    )
     timings: Timings
 
 

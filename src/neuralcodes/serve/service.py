@@ -1,25 +1,28 @@
-"""What the HTTP API does, without HTTP: search an index by uploaded bytes or by id, find an indexed
-image's file, make its thumbnail. ``app.py`` maps these to routes; tests can call them directly.
+"""What the HTTP API does, without HTTP: search an index by uploaded bytes or by id, serve an
+indexed image or its thumbnail. ``routes.py`` maps these to routes; tests can call them directly.
 
-Only files that the index holds are ever read: a URL names an id (never a path), the index gives
-the id's file, and a file without an image extension is refused even then. Paths in answers are
-relative to the indexed photo folder (absolute for files added from elsewhere).
+Each request takes the current generation of the index once (``CurrentIndex.get``) and answers
+from it alone; the answer names it (``generation``). Paths in answers are relative to the indexed
+photo folder, named once as ``photos_root`` (absolute for files added from elsewhere). Uploads are
+decoded on a small pool of their own (``decoding.py``); a search by id decodes nothing and never
+waits for them. Only indexed files are ever read, and only as ``files.py`` allows.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from neuralcodes.errors import DataError, NeuralCodesError
-from neuralcodes.index.images import IMAGE_EXTENSIONS
-from neuralcodes.serve.thumbnails import ThumbnailCache
+from neuralcodes.errors import ConfigError, DataError
+from neuralcodes.index.api import Index, SearchResult
+from neuralcodes.index.result import relative_to_root
+from neuralcodes.serve.current import CurrentIndex
+from neuralcodes.serve.decoding import LARGE_PIXELS, DecodePool, decode_reduced, release_memory
+from neuralcodes.serve.files import ImageFiles, UnknownId
 from neuralcodes.serve.uploads import (
     DEFAULT_MAX_PIXELS,
     DEFAULT_MAX_UPLOAD_BYTES,
@@ -27,173 +30,113 @@ from neuralcodes.serve.uploads import (
     check_image,
 )
 
+__all__ = ["MAX_K", "SearchService", "UnknownId"]
 MAX_K = 100
-
-
-class IndexLike(Protocol):
-    """The part of ``neuralcodes.index.api.Index`` that the server uses. An index that also has
-    ``load`` (image -> (S, S, 3) uint8), ``embed`` ((Q, S, S, 3) -> (Q, D)) and ``search_vectors``
-    ((Q, D), k -> (distances, ids), each (Q, k)) gets decode / encode / search timed apart."""
-
-    def search(self, query: Any, k: int = 10) -> Any: ...
-    def search_by_id(self, id: int, k: int = 10) -> Any: ...
-    def info(self) -> dict[str, Any]: ...
-    def path_of(self, id: int) -> str: ...
-    def __len__(self) -> int: ...
-
-
-class UnknownId(LookupError):
-    """No indexed image has this id (or its file is gone)."""
-
-
-@dataclass
-class Found:
-    """One query's neighbours, nearest first, and how long each step took (milliseconds)."""
-
-    distances: np.ndarray  # (k,) float
-    ids: np.ndarray  # (k,) int
-    paths: list[str]
-    timings: dict[str, float] = field(default_factory=dict)
+DECODE_WORKERS = 2  # uploads decoded at once (each up to max_pixels x 4 bytes while decoding)
+FILE_WORKERS = 2  # thumbnails and full images decoded at once
 
 
 class SearchService:
-    """An open index behind a lock (the index and its model are not assumed thread-safe)."""
+    """An open index, followed across updates, and the pools that decode images for it."""
 
     def __init__(
         self,
-        index: IndexLike,
+        index: Index,
         *,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        reload_check_s: float = 0.5,
+        decode_workers: int = DECODE_WORKERS,
     ) -> None:
-        self.index = index
+        self.current = CurrentIndex(index, check_s=reload_check_s)
         self.max_upload_bytes = max_upload_bytes
         self.max_pixels = max_pixels
-        self._lock = threading.Lock()
-        self._info = json_safe(index.info())
-        self.root = Path(photo_root(self._info))
-        self.thumbs = ThumbnailCache()
+        self.uploads = DecodePool(decode_workers, "upload")
+        self.file_pool = DecodePool(FILE_WORKERS, "file")
+        self.files = ImageFiles()
+        self._info: tuple[str, dict[str, Any]] = ("", {})
+
+    def close(self) -> None:
+        self.uploads.shutdown()
+        self.file_pool.shutdown()
 
     def health(self) -> dict[str, Any]:
-        return {"status": "ok", "images": len(self.index)}
+        return {"status": "ok", "images": len(self.current.get())}
 
     def info(self) -> dict[str, Any]:
+        index = self.current.get()
+        if self._info[0] != index.generation:
+            self._info = (index.generation, json_safe(index.info()))
         limits = {"max_upload_bytes": self.max_upload_bytes, "max_pixels": self.max_pixels,
                   "max_k": MAX_K}
-        return {**self._info, "images": len(self.index), "server": limits}
+        return {**self._info[1], "images": len(index), "server": limits}
 
     def search_upload(self, data: bytes, k: int) -> dict[str, Any]:
-        """Search by the bytes of an uploaded image; ``UploadRejected`` for a bad upload."""
+        """Search by the bytes of an uploaded image; ``UploadRejected`` for a bad upload. Runs
+        on the upload pool (``await service.uploads.run(service.search_upload, ...)``)."""
         header = check_image(data, max_bytes=self.max_upload_bytes, max_pixels=self.max_pixels)
-        with self._lock:
-            t0 = time.perf_counter()
-            try:
-                result = self._search_bytes(data, self._clamp(k))
-            except DataError as e:
-                raise UploadRejected(400, f"cannot decode the image: {e.problem}") from None
-            elapsed = time.perf_counter() - t0
+        index = self.current.get()
+        t0 = time.perf_counter()
+        try:
+            image = decode_reduced(data, index.image_size, max_pixels=self.max_pixels)
+            decoded_ms = (time.perf_counter() - t0) * 1e3
+            result = index.search(image, k=_clamp(k, index))
+            del image
+        except DataError as e:
+            raise UploadRejected(400, f"cannot decode the image: {e.problem}") from None
+        finally:
+            if header.width * header.height > LARGE_PIXELS:
+                release_memory()
+        elapsed = time.perf_counter() - t0
+        timings = {**result.timings, "decode_ms": decoded_ms + result.timings["decode_ms"]}
         query = {"format": header.format, "width": header.width, "height": header.height,
                  "mode": header.mode, "bytes": header.n_bytes}
-        return self._answer(result, query, elapsed)
-
-    def _search_bytes(self, data: bytes, k: int) -> Any:
-        """``index.search(data, k)``, in its three timed steps where the index offers them."""
-        index: Any = self.index
-        if not all(hasattr(index, a) for a in ("load", "embed", "search_vectors")):
-            return index.search(data, k=k)
-        t0 = time.perf_counter()
-        pixels = index.load(data)  # (S, S, 3) uint8
-        t1 = time.perf_counter()
-        vectors = index.embed(pixels[None])  # (1, D)
-        t2 = time.perf_counter()
-        dist, ids = index.search_vectors(vectors, k)  # (1, k), (1, k)
-        t3 = time.perf_counter()
-        keep = ids[0] >= 0
-        ids_k = ids[0][keep]
-        ms = {"decode_ms": (t1 - t0) * 1e3, "encode_ms": (t2 - t1) * 1e3,
-              "search_ms": (t3 - t2) * 1e3}
-        return Found(dist[0][keep], ids_k, [index.path_of(int(i)) for i in ids_k], ms)
+        return answer(result, query, timings, elapsed)
 
     def search_id(self, image_id: int, k: int) -> dict[str, Any]:
         """Search from an indexed image; ``UnknownId`` if there is none with this id."""
-        path = self.relative_path(image_id)
-        with self._lock:
-            t0 = time.perf_counter()
-            result = self.index.search_by_id(image_id, k=self._clamp(k))
-            elapsed = time.perf_counter() - t0
-        query = {"id": image_id, "path": self.display_path(path),
-                 "thumbnail_url": thumb_url(image_id)}
-        return self._answer(result, query, elapsed)
-
-    def relative_path(self, image_id: int) -> str:
-        """The indexed path of ``image_id`` as the index gives it; ``UnknownId`` if none."""
-        if image_id < 0:
-            raise UnknownId(f"no indexed image has id {image_id}")
+        index = self.current.get()
         try:
-            return str(self.index.path_of(image_id))  # a dict look-up: no lock needed
-        except (LookupError, ValueError, TypeError, NeuralCodesError):
+            path = index.path_of(image_id)
+        except ConfigError:
             raise UnknownId(f"no indexed image has id {image_id}") from None
-
-    def display_path(self, path: str) -> str:
-        """``path`` relative to the photo folder (POSIX separators), or as is if outside it."""
-        try:
-            return (self.root / path).relative_to(self.root).as_posix()
-        except ValueError:
-            return str(path)
-
-    def file_of(self, image_id: int) -> Path:
-        """The file of an indexed image; ``UnknownId`` if it is gone or is not an image file."""
-        path = self.root / self.relative_path(image_id)  # an absolute path replaces the root
-        shown = self.display_path(str(path))
-        if path.suffix.lower() not in IMAGE_EXTENSIONS:
-            raise UnknownId(f"the indexed file of id {image_id} ({shown}) is not an image file")
-        if not path.is_file():
-            raise UnknownId(f"the file of id {image_id} ({shown}) no longer exists")
-        return path
+        t0 = time.perf_counter()
+        result = index.search_by_id(image_id, k=_clamp(k, index))
+        elapsed = time.perf_counter() - t0
+        query = {"id": image_id, "path": relative_to_root(path, str(index.root)),
+                 "thumbnail_url": thumb_url(image_id)}
+        return answer(result, query, result.timings, elapsed)
 
     def thumbnail(self, image_id: int) -> bytes:
-        """A small JPEG of an indexed image; ``UnknownId`` if its file is gone."""
-        path = self.file_of(image_id)
-        try:
-            return self.thumbs.get(path)
-        except DataError as e:
-            raise UnknownId(str(e)) from None
+        """A small JPEG of an indexed image (runs on the file pool); ``UnknownId`` if refused."""
+        return self.files.thumbnail(self.current.get(), image_id)
 
-    def _clamp(self, k: int) -> int:
-        return max(1, min(k, MAX_K, len(self.index)))
+    def image(self, image_id: int) -> tuple[bytes, str]:
+        """The indexed file's bytes and media type (runs on the file pool)."""
+        return self.files.image(self.current.get(), image_id)
 
-    def _answer(self, result: Any, query: dict[str, Any], elapsed_s: float) -> dict[str, Any]:
-        results = [
-            {"rank": rank + 1, "id": int(i), "path": self.display_path(p), "distance": _finite(d),
-             "thumbnail_url": thumb_url(int(i)), "image_url": f"/api/images/{int(i)}"}
-            for rank, (d, i, p) in enumerate(
-                zip(np.ravel(result.distances), np.ravel(result.ids), result.paths, strict=False))
-        ]  # fmt: skip
-        return {"query": query, "results": results, "timings": timings_of(result, elapsed_s)}
+
+def _clamp(k: int, index: Index) -> int:
+    return max(1, min(k, MAX_K, len(index)))
+
+
+def answer(result: SearchResult, query: dict[str, Any], timings: dict[str, float],
+           elapsed_s: float) -> dict[str, Any]:
+    """The JSON answer of a search: what was searched, the hits, the generation, the timings."""
+    results = [
+        {"rank": rank + 1, "id": int(i), "path": p, "distance": _finite(d),
+         "thumbnail_url": thumb_url(int(i)), "image_url": f"/api/images/{int(i)}"}
+        for rank, (d, i, p) in enumerate(
+            zip(result.distances, result.ids, result.relative_paths(), strict=True))
+    ]  # fmt: skip
+    parts = {f"{p}_ms": _ms(timings.get(f"{p}_ms")) for p in ("decode", "encode", "search")}
+    return {"query": query, "results": results, "photos_root": result.root,
+            "generation": result.generation,
+            "timings": {**parts, "total_ms": round(elapsed_s * 1000.0, 3)}}
 
 
 def thumb_url(image_id: int) -> str:
     return f"/api/images/{image_id}?thumb=1"
-
-
-def timings_of(result: Any, elapsed_s: float) -> dict[str, float | None]:
-    """decode / encode / search milliseconds: the index's own split when it reports one, otherwise
-    the whole call as ``total_ms`` with the parts unknown (``None``)."""
-    reported = getattr(result, "timings", None) or {}
-    out: dict[str, float | None] = {}
-    for part in ("decode", "encode", "search"):
-        value = reported.get(f"{part}_ms", reported.get(part))
-        out[f"{part}_ms"] = None if value is None else round(float(value), 3)
-    out["total_ms"] = round(elapsed_s * 1000.0, 3)
-    return out
-
-
-def photo_root(info: dict[str, Any]) -> str:
-    """The absolute photo folder that indexed paths are relative to, from ``Index.info()``."""
-    for key in ("photos_root", "root"):
-        if isinstance(info.get(key), str):
-            return str(info[key])
-    raise DataError("<index>", f"index info names no photo folder (keys: {sorted(info)})")
 
 
 def json_safe(value: Any) -> Any:
@@ -211,6 +154,10 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return value
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 3)
 
 
 def _finite(x: Any) -> float | None:

@@ -6,7 +6,7 @@ import io
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from neuralcodes.errors import DataError
 
@@ -17,11 +17,12 @@ THUMB_SIZE = 256  # longest side in pixels
 THUMB_QUALITY = 85
 
 
-def make_thumbnail(path: Path, size: int = THUMB_SIZE) -> bytes:
+def make_thumbnail(path: Path | IO[bytes], size: int = THUMB_SIZE) -> bytes:
     """A JPEG of ``path``, its longest side at most ``size``, upright (EXIF orientation applied),
     RGB (transparency on white). Raises ``DataError`` if the file cannot be read."""
     from PIL import Image, ImageOps
 
+    name = path if isinstance(path, Path) else str(getattr(path, "name", "<image bytes>"))
     try:
         with Image.open(path) as opened:
             opened.draft("RGB", (size, size))  # JPEG: decode at a reduced scale, much faster
@@ -29,9 +30,9 @@ def make_thumbnail(path: Path, size: int = THUMB_SIZE) -> bytes:
             im.thumbnail((size, size))
             rgb = _on_white(im)
     except FileNotFoundError:
-        raise DataError(path, "indexed file no longer exists") from None
+        raise DataError(name, "indexed file no longer exists") from None
     except Exception as e:  # Pillow raises many types for damaged files
-        raise DataError(path, f"cannot make a thumbnail ({type(e).__name__}: {e})") from None
+        raise DataError(name, f"cannot make a thumbnail ({type(e).__name__}: {e})") from None
     buf = io.BytesIO()
     rgb.save(buf, format="JPEG", quality=THUMB_QUALITY)
     return buf.getvalue()

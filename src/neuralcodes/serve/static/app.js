@@ -6,6 +6,7 @@ const $ = (selector) => document.querySelector(selector);
 let limits = { max_upload_bytes: Infinity, max_k: 100 };
 let latest = 0; // number of the newest request: older answers are dropped
 let previewUrl = null;
+let lastFile = null; // the uploaded query: searched again when the number of results changes
 
 function k() {
   return Number($("#k-select").value) || 10;
@@ -106,9 +107,20 @@ function searchFile(file) {
   previewUrl = URL.createObjectURL(file);
   showQuery(previewUrl, file.name || "pasted image");
   if (location.hash) history.pushState(null, "", location.pathname);
+  lastFile = file;
+  upload(file);
+}
+
+function upload(file) {
   const form = new FormData();
   form.append("file", file, file.name || "upload");
   run(() => fetch(`/api/search?k=${k()}`, { method: "POST", body: form }));
+}
+
+// The current search again (after the number of results changed): by id, or the last upload.
+function searchAgain() {
+  if (/^#id=\d+$/.test(location.hash)) searchFromHash();
+  else if (lastFile) upload(lastFile);
 }
 
 function searchId(id) {
@@ -169,7 +181,7 @@ async function loadInfo() {
 }
 
 window.addEventListener("hashchange", searchFromHash);
-$("#k-select").addEventListener("change", searchFromHash);
+$("#k-select").addEventListener("change", searchAgain);
 setUpDropZone();
 loadInfo();
 searchFromHash();

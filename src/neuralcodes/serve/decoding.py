@@ -1,0 +1,103 @@
+"""Decoding uploads with bounded memory: a few at a time, at reduced size, memory given back.
+
+A 200 KB PNG can declare 64 megapixels: 192 MB once decoded, and every full-size copy made
+after that (orientation, colour conversion, transparency) as much again. So an upload is
+
+- decoded on a small pool of threads of its own (``DecodePool``): a queue of uploads waits there,
+  never in front of a search by id, which needs no decoding;
+- decoded at reduced size (``decode_reduced``): JPEG by DCT scaling (``draft``), any other format
+  reduced by an integer factor right after decoding, before any full-size copy is made, keeping
+  at least ``REDUCING_GAP`` times the network's input on the short side (what the final Lanczos
+  resize of ``fit_square`` would reduce to anyway);
+- followed by ``release_memory`` after a large decode: glibc keeps freed blocks in its arenas
+  (RSS stays up at several GB after many uploads) unless asked to give them back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import ctypes.util
+import functools
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from neuralcodes.errors import DataError
+from neuralcodes.index.images import open_image
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+T = TypeVar("T")
+REDUCING_GAP = 3  # as fit_square's resize: reduce to >= 3 x the input size, then Lanczos
+REDUCIBLE_MODES = frozenset({"L", "LA", "RGB", "RGBA", "I", "F", "CMYK", "PA", "RGBX", "YCbCr"})
+LARGE_PIXELS = 4_000_000  # after decoding more than this, give freed memory back
+
+
+class DecodePool:
+    """At most ``workers`` jobs at a time, on threads of their own, awaited from async code
+    (the threads start with the first job, and again after ``shutdown``)."""
+
+    def __init__(self, workers: int, name: str) -> None:
+        self.workers, self.name = workers, name
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.workers,
+                                                thread_name_prefix=f"neuralcodes-{self.name}")
+            future = self._pool.submit(fn, *args)
+        return await asyncio.wrap_future(future)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def decode_reduced(data: bytes, size: int, *, max_pixels: int) -> Image.Image:
+    """The image in ``data``, decoded, upright, its short side reduced to no less than
+    ``REDUCING_GAP * size`` pixels where it was larger; ``DataError`` if it does not decode."""
+    from PIL import ImageOps
+
+    img = open_image(data, max_pixels=max_pixels)  # header only; DataError for non-images
+    try:
+        if img.format == "JPEG":
+            img.draft(None, (size, size))  # as load_image: still >= size on each side
+        img.load()
+        factor = min(img.size) // (REDUCING_GAP * size)
+        if factor < 2 or img.mode not in REDUCIBLE_MODES:
+            return img
+        ImageOps.exif_transpose(img, in_place=True)  # the reduced copy has no orientation tag
+        return img.reduce(factor)
+    except Exception as e:  # Pillow raises many types for damaged pixel data
+        raise DataError("<uploaded bytes>", f"damaged pixel data ({type(e).__name__}: {e})"
+                        ) from None
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim: Callable[[int], int] = libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        return None
+    return trim
+
+
+def release_memory() -> bool:
+    """Give the C heap's free memory back to the system (glibc ``malloc_trim``); whether it
+    could be asked."""
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True

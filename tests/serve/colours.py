@@ -1,0 +1,91 @@
+"""A real index of a few solid-colour images whose network is replaced by their mean colour.
+
+The index is written to disk and opened with ``Index.open`` like any other: entries with content
+hashes, an exact backend, a manifest; only the network is a stand-in (``MeanColourEncoder``: the
+"code" of an image is its mean colour in [0, 1], 3 numbers), so every expected neighbour and
+distance of the API tests is known exactly.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from neuralcodes.artifacts import sha256_file
+from neuralcodes.index.api import Index
+from neuralcodes.index.store import ARTIFACT, FORMAT, Entry, write_generation
+
+# Solid colours saved as files under ROOT/<path>; ids are not contiguous (3 and 6 were "removed").
+COLOURS: dict[int, tuple[str, tuple[int, int, int]]] = {
+    0: ("reds/red.png", (255, 0, 0)),
+    1: ("reds/dark red.jpg", (128, 0, 0)),
+    2: ("green.png", (0, 255, 0)),
+    4: ("blue.webp", (0, 0, 255)),
+    5: ("grey.bmp", (128, 128, 128)),
+    7: ("yellow.gif", (255, 255, 0)),
+}
+FINGERPRINT = {"model_hash": "mean-colour", "model_name": "mean colour", "layer": "L6",
+               "image_size": 8, "code_dim": 3}
+
+
+class MeanColourEncoder:
+    """Stands in for a network: (N, 8, 8, 3) uint8 -> (N, 3) mean colours in [0, 1]."""
+
+    image_size, dim, layer, run_dir = 8, 3, "L6", Path("mean-colour")
+
+    def __init__(self) -> None:
+        self.queries: list[tuple[int, ...]] = []  # the shape of every batch encoded
+
+    def encode(self, images: np.ndarray) -> np.ndarray:
+        self.queries.append(images.shape)
+        return images.reshape(len(images), -1, 3).mean(axis=1).astype(np.float32) / 255
+
+    def fingerprint(self) -> dict[str, Any]:
+        return dict(FINGERPRINT)
+
+
+def entry_of(image_id: int, path: Path, stored: str) -> Entry:
+    """The index entry of a file as it is now."""
+    st = os.stat(path)
+    return Entry(image_id, stored, sha256_file(path), st.st_size, st.st_mtime_ns)
+
+
+def colour_index(root: Path, index_dir: Path) -> Index:
+    """Write the COLOURS images under ``root``, index them in ``index_dir`` and open it."""
+    entries = []
+    for image_id, (path, rgb) in COLOURS.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (40, 30), rgb).save(root / path)
+        entries.append(entry_of(image_id, root / path, path))
+    vectors = np.array([rgb for _, rgb in COLOURS.values()], np.float32) / 255  # (6, 3)
+    manifest = {"artifact": ARTIFACT, "format": FORMAT, **FINGERPRINT, "run_dir": "mean-colour",
+                "photos_root": str(root), "pca": None, "dim": 3, "normalized": False,
+                "backend": {"kind": "exact"}, "skipped": [], "excluded": [], "next_id": 8}
+    write_generation(index_dir, manifest, entries, vectors, {})
+    return Index.open(index_dir, encoder=MeanColourEncoder())  # type: ignore[arg-type]
+
+
+def encode(im: Image.Image, fmt: str = "PNG") -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, format=fmt)
+    return buf.getvalue()
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A tiny PNG whose header declares ``width`` x ``height`` RGB pixels (a decompression bomb
+    shape: decoding it would need width * height * 3 bytes)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 1024)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
