@@ -20,7 +20,8 @@ from PIL import Image
 
 from neuralcodes.artifacts import sha256_file
 from neuralcodes.index.api import Index
-from neuralcodes.index.store import ARTIFACT, FORMAT, Entry, write_generation
+from neuralcodes.index.manifest import ARTIFACT, FORMAT
+from neuralcodes.index.store import Entry, write_generation
 
 # Solid colours saved as files under ROOT/<path>; ids are not contiguous (3 and 6 were "removed").
 COLOURS: dict[int, tuple[str, tuple[int, int, int]]] = {
