@@ -31,9 +31,9 @@ def _search(args: argparse.Namespace) -> int:
     result = Index.open(args.index_dir, run_dir=args.model, device=args.device).search(
         args.query, k=args.k, qe=args.qe, qe_alpha=args.qe_alpha)
     if args.grid:
-        from neuralcodes.index.grid import save_grid
+        from neuralcodes.index.grid import plot_grid
 
-        save_grid(args.query, result, args.grid)
+        plot_grid(args.query, result, args.grid)
     if args.json:
         print(json.dumps({"query": args.query, "results": result.to_list()}, indent=2))
     else:

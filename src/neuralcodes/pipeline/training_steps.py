@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from neuralcodes.device import pick_device
+from neuralcodes.environment import environment
 from neuralcodes.evaluate import evaluate
 from neuralcodes.model import create_model, load_model
 from neuralcodes.pipeline.prepare import RunData, open_run_data
@@ -33,7 +34,9 @@ def train_step(run_dir: str | Path, *, resume: bool = False, data: RunData | Non
     history = train(model, train_data, cfg.train, run.root, resume=resume, progress=progress)
     summary = {"epochs": len(history), "seconds": time.perf_counter() - start,
                "device": str(pick_device(cfg.train.device)), "recipe": cfg.train.recipe,
-               "precision": cfg.train.precision}
+               "precision": cfg.train.precision,
+               "seconds_per_epoch": float(np.mean(history.column("seconds") or [0.0])),
+               "environment": environment(pick_device(cfg.train.device), cfg.train.precision)}
     ensure(progress).log(f"trained {summary['epochs']} epochs in {summary['seconds']:.0f} s")
     update_metrics(run, training=summary, data=_data_summary(data, cfg.data.source))
     return summary
