@@ -16,6 +16,7 @@ LAYERS: dict[str, int] = {
     # 0 base: no neuralcodes imports above this line
     "neuralcodes": 0, "errors": 0, "artifacts": 0, "config": 0, "progress": 0, "logs": 0,
     "device": 0, "stats": 0, "tables": 0, "results": 0, "allocator": 0, "paths": 0,
+    "environment": 0,
     # 1 images and data
     "images": 1, "data": 1,
     # 2 models
@@ -23,8 +24,7 @@ LAYERS: dict[str, int] = {
     # 3 codes and metrics, the run-folder contract, figures and report
     "codes": 3, "codesets": 3, "encoder": 3, "postprocess": 3, "search": 3, "metrics": 3,
     "scoring": 3, "evaluate": 3, "train": 3, "checkpoint": 3, "early_stopping": 3, "runs": 3,
-    "dist_context": 3,
-    "figures": 3, "report": 3,
+    "dist_context": 3, "figures": 3, "report": 3, "runinfo": 3,
     # 4 the persistent index
     "index": 4,
     # 5 the experiment's pipeline, research tools, benchmarks, distributed work, export

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from neuralcodes.report import (
+    Block,
     comparison_table,
     pca_text,
     per_class_table,
@@ -75,3 +76,26 @@ def test_p_values_below_a_thousandth_print_as_such() -> None:
 def test_html_paragraphs_render_code_spans() -> None:
     page = to_html(report_blocks({"retrieval": RETRIEVAL}, {}, "t"), Path("."))
     assert "<code>pixels</code>" in page and "`" not in page
+
+
+def test_html_escapes_text_and_prints_small_p_values_as_such() -> None:
+    tiny = [{**COMPARISONS[0], "p_value": 1 / 1001, "a": "L7 <b>", "b": "L6 & co"}]
+    page = to_html(report_blocks({"retrieval": RETRIEVAL, "comparisons": tiny}, {}, "t"),
+                   Path("."))
+    assert "<td>&lt; 0.001</td>" in page
+    assert "<td>L7 &lt;b&gt; - L6 &amp; co</td>" in page and "<b>" not in page
+
+
+def test_table_cells_render_code_spans() -> None:
+    page = to_html([Block("h", "t"), Block("table", header=("a",), rows=(("`x` & y",),))],
+                   Path("."))
+    assert "<td><code>x</code> &amp; y</td>" in page
+
+
+def test_the_configuration_and_environment_come_last_left_aligned() -> None:
+    config = {"model": {"name": "notebook", "width": 0.25}, "train": {"recipe": "notebook"}}
+    blocks = report_blocks({"retrieval": RETRIEVAL}, {}, "t", config)
+    assert [b.text for b in blocks if b.kind == "h"][-1] == "Configuration and environment"
+    assert blocks[-1].header == ("setting", "value") and blocks[-1].align == "text"
+    assert blocks[-1].rows[0] == ("network", "notebook, width 0.25")
+    assert '<table class="text">' in to_html(blocks, Path("."))

@@ -56,3 +56,11 @@ def test_pca_records_and_evaluation() -> None:
     split = SplitEvaluation.from_dict({"loss": 3.0, "accuracy": 0.25, "top5": 0.5, "n": 14})
     assert split == SplitEvaluation(3.0, 0.25, 0.5, 14)
     assert split.to_dict() == {"loss": 3.0, "accuracy": 0.25, "top5": 0.5, "n": 14}
+
+
+def test_a_pca_curve_keeps_its_keys_and_writes_its_intervals_apart() -> None:
+    curve = PcaCurve({16: 0.25, 32: 0.5}, {16: (0.125, 0.375), 32: (0.375, 0.625)})
+    assert curve.to_dict() == {"16": 0.25, "32": 0.5}  # metrics.json's "pca" as before
+    assert curve.ci_to_dict() == {"16": [0.125, 0.375], "32": [0.375, 0.625]}  # "pca_ci95"
+    assert PcaCurve.from_dict(curve.to_dict(), curve.ci_to_dict()) == curve
+    assert PcaCurve.from_dict({"16": 0.25}, {"16": None}).ci95 == {}  # no bootstrap

@@ -23,6 +23,7 @@ from neuralcodes.results import (
     SplitEvaluation,
     scores_from_dict,
 )
+from neuralcodes.runinfo import setup_rows
 from neuralcodes.runs import RunDir
 from neuralcodes.tables import ci_text, markdown_table, p_value_text, yes_no
 
@@ -33,6 +34,7 @@ class Block:
     text: str = ""
     header: tuple[str, ...] = ()
     rows: tuple[tuple[str, ...], ...] = ()
+    align: Literal["numbers", "text"] = "numbers"  # numbers: right-aligned, but the first column
 
 
 def evaluation_table(evaluation: Mapping[str, SplitEvaluation]) -> Block:
@@ -113,10 +115,10 @@ def _retrieval_text(retrieval: Mapping[str, CodeSetScore]) -> str:
             "before training; `+QE` rows use query expansion.")
 
 
-def report_blocks(metrics: Mapping[str, Any], figures: Mapping[str, str],
-                  title: str) -> list[Block]:
-    """The report's content, in order, from metrics.json's sections; ``figures`` maps a figure
-    name to its path in the run."""
+def report_blocks(metrics: Mapping[str, Any], figures: Mapping[str, str], title: str,
+                  config: Mapping[str, Any] | None = None) -> list[Block]:
+    """The report's content, in order, from metrics.json's sections and the run's configuration
+    (config.json's dict); ``figures`` maps a figure name to its path in the run."""
     blocks = [Block("h", title), Block("p", _summary(metrics))]
     if "evaluation" in metrics:
         evaluation = {k: SplitEvaluation.from_dict(v) for k, v in metrics["evaluation"].items()}
@@ -132,8 +134,15 @@ def report_blocks(metrics: Mapping[str, Any], figures: Mapping[str, str],
     if "retrieval_examples" in figures:
         blocks += [Block("h", "Retrieval examples"),
                    Block("p", "The first out-of-domain queries (left) and their nearest images for "
-                              "each layer; green: same class as the query, red: another class."),
+                              "each layer, nearest first; green frame: same class as the query, "
+                              "red frame: another class; under each result, the Euclidean "
+                              "distance of its code to the query's."),
                    Block("image", figures["retrieval_examples"])]
+    blocks += [Block("h", "Configuration and environment"),
+               Block("p", "What the run was asked to do (config.json) and what it ran on "
+                          "(metrics.json); a dash: not recorded by the version that made the run."),
+               Block("table", header=("setting", "value"), rows=setup_rows(config or {}, metrics),
+                     align="text")]
     return blocks
 
 
@@ -207,16 +216,19 @@ def to_html(blocks: Sequence[Block], base: Path) -> str:
             body.append(f'<img alt="{html.escape(b.text)}" src="data:image/png;base64,{data}">')
         else:
             head = "".join(f"<th>{html.escape(h)}</th>" for h in b.header)
-            rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
+            rows = "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>"
                            for r in b.rows)
-            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+            css = ' class="text"' if b.align == "text" else ""
+            body.append(f"<table{css}><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
     return _PAGE.format(title=html.escape(blocks[0].text), body="\n".join(body))
 
 
 def write_report(run: RunDir, metrics: Mapping[str, Any], figures: Mapping[str, str],
-                 title: str = "neuralcodes run report") -> tuple[Path, Path]:
-    """report.md and report.html of a run folder; ``figures`` paths are relative to it."""
-    blocks = report_blocks(metrics, figures, title)
+                 title: str = "neuralcodes run report", *,
+                 config: Mapping[str, Any] | None = None) -> tuple[Path, Path]:
+    """report.md and report.html of a run folder; ``figures`` paths are relative to it;
+    ``config``: the run's configuration as a dict (``config.to_dict``)."""
+    blocks = report_blocks(metrics, figures, title, config)
     md, page = run.report
     atomic_write_text(md, to_markdown(blocks))
     atomic_write_text(page, to_html(blocks, run.root))
@@ -232,7 +244,10 @@ table {{ border-collapse: collapse; margin: 1em 0; }}
 th, td {{ border: 1px solid #ccc; padding: 4px 10px; text-align: right; }}
 th:first-child, td:first-child {{ text-align: left; }}
 th {{ background: #f3f3f3; }}
-img {{ max-width: 100%; margin: 1em 0; }}
+table.text th, table.text td {{ text-align: left; }}
+table.text td:first-child {{ white-space: nowrap; }}
+img {{ display: block; width: 100%; max-width: 1000px; margin: 1em 0; }}
+code {{ font-family: ui-monospace, monospace; background: #f3f3f3; padding: 0 3px; }}
 </style></head>
 <body>
 {body}

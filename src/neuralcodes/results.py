@@ -137,16 +137,25 @@ class PcaFit:
 
 @dataclass(frozen=True)
 class PcaCurve:
-    """mAP of PCA-compressed codes by number of dimensions."""
+    """mAP of PCA-compressed codes by number of dimensions, and its 95 % bootstrap intervals.
+
+    metrics.json keeps the curve under ``pca`` (dims -> mAP, as always) and the intervals under
+    ``pca_ci95`` (dims -> [low, high]; absent in runs made before, or without a bootstrap)."""
 
     map_at: Mapping[int, float]  # dims -> mAP
+    ci95: Mapping[int, tuple[float, float]] = field(default_factory=dict)  # dims -> interval
 
     def to_dict(self) -> dict[str, float]:
         return _str_keys(self.map_at)
 
+    def ci_to_dict(self) -> dict[str, list[float]]:
+        return {str(k): list(v) for k, v in self.ci95.items()}
+
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> PcaCurve:
-        return cls(_int_keys(d))
+    def from_dict(cls, d: Mapping[str, Any],
+                  ci95: Mapping[str, Any] | None = None) -> PcaCurve:
+        pairs = {int(k): _pair(v) for k, v in (ci95 or {}).items()}
+        return cls(_int_keys(d), {k: v for k, v in pairs.items() if v is not None})
 
 
 def scores_from_dict(d: Mapping[str, Mapping[str, Any]]) -> dict[str, CodeSetScore]:

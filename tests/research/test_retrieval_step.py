@@ -102,3 +102,13 @@ def test_pooling_a_layer_without_a_spatial_map_is_refused(tiny_run: Path) -> Non
         parse_spec("conv5:sum")
     codes = extract_specs(model, images, [CodeSpec("conv4", "gem"), CodeSpec("L6")])
     assert list(codes) == ["conv4-gem", "L6"] and codes["conv4-gem"].shape == (2, 18)
+
+
+def test_pca_curves_have_intervals_under_a_key_of_their_own(tiny_run: Path) -> None:
+    m = _metrics(tiny_run)
+    assert set(m["pca_ci95"]) == set(m["pca"]) and m["pca"]["L6"]
+    for name, curve in m["pca"].items():
+        assert set(m["pca_ci95"][name]) == set(curve)  # the same dims: "4", "8"
+        for dims, value in curve.items():
+            low, high = m["pca_ci95"][name][dims]
+            assert low <= value <= high

@@ -36,9 +36,9 @@ def _search(args: argparse.Namespace) -> int:
                        nprobe=args.nprobe, ef_search=args.ef_search)
     result = index.search(args.query, k=args.k, qe=args.qe, qe_alpha=args.qe_alpha)
     if args.grid:
-        from neuralcodes.index.grid import save_grid
+        from neuralcodes.index.grid import plot_grid
 
-        save_grid(args.query, result, args.grid)
+        plot_grid(args.query, result, args.grid)
     if args.json:
         print(json.dumps({"query": args.query, "results": result.to_list()}, indent=2))
     else:

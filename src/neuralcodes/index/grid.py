@@ -1,39 +1,37 @@
 """The figure of one search: the query and its nearest images with their distances.
 
 Like the experiment's retrieval figure: one row, the query first (framed), then the results
-in rank order, each titled with its rank, distance and file name. Drawn with matplotlib's Agg
-backend (no display needed) and written atomically as PNG.
+in rank order, each titled with its rank, distance and file name. A matplotlib ``Figure`` on an
+Agg canvas (no display needed), written atomically as PNG when given a path.
 """
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from neuralcodes.artifacts import atomic_write_bytes
 from neuralcodes.errors import DataError
+from neuralcodes.figures import new_figure, save_figure
 from neuralcodes.index.api import SearchResult
 from neuralcodes.index.images import ImageLike, load_image
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 THUMB = 160  # pixels of each thumbnail in the figure
 
 
-def save_grid(query: ImageLike, result: SearchResult, out_path: str | Path, *,
-              columns: int = 6) -> Path:
-    """Draw ``query`` and the images of ``result`` on a grid and save it as PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
+def plot_grid(query: ImageLike, result: SearchResult, path: str | Path | None = None, *,
+              columns: int = 6) -> Figure:
+    """``query`` and the images of ``result`` on a grid (saved as PNG when given ``path``)."""
     tiles = [(load_image(query, THUMB), "query", True)]
-    for rank, (path, dist) in enumerate(zip(result.paths, result.distances, strict=True), 1):
-        tiles.append((_thumb(path), f"#{rank}  d={float(dist):.3f}\n{Path(path).name[:22]}", False))
+    for rank, (file, dist) in enumerate(zip(result.paths, result.distances, strict=True), 1):
+        tiles.append((_thumb(file), f"#{rank}  d={float(dist):.3f}\n{Path(file).name[:22]}", False))
     cols = min(columns, len(tiles))
     rows = -(-len(tiles) // cols)
-    fig = Figure(figsize=(2.2 * cols, 2.5 * rows))
+    fig = new_figure(2.2 * cols, 2.5 * rows, layout="constrained")
     for i, (pixels, title, is_query) in enumerate(tiles):
         ax = fig.add_subplot(rows, cols, i + 1)
         ax.imshow(pixels)
@@ -44,12 +42,9 @@ def save_grid(query: ImageLike, result: SearchResult, out_path: str | Path, *,
             for spine in ax.spines.values():
                 spine.set_edgecolor("tab:blue")
                 spine.set_linewidth(3)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    out = Path(out_path)
-    atomic_write_bytes(out, buf.getvalue())
-    return out
+    if path is not None:
+        save_figure(fig, path)
+    return fig
 
 
 def _thumb(path: str) -> np.ndarray:

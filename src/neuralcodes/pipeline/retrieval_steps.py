@@ -89,7 +89,8 @@ def retrieval_step(run_dir: str | Path, *,
     curves, fit = pca_curves(sets, labels, cfg)
     update_metrics(run, retrieval={k: v.to_dict() for k, v in results.items()},
                    comparisons=[c.to_dict() for c in comparisons],
-                   pca={k: c.to_dict() for k, c in curves.items()}, pca_fit_on=fit.text,
+                   pca={k: c.to_dict() for k, c in curves.items()},
+                   pca_ci95={k: c.ci_to_dict() for k, c in curves.items()}, pca_fit_on=fit.text,
                    pca_fit=fit.to_dict(), ood_classes=_ood_classes(run, labels))
     return results
 
@@ -111,7 +112,8 @@ def pca_curves(sets: dict[str, np.ndarray], labels: np.ndarray,
         fit = database if on_db else np.asarray(sets[f"test_{spec.name}"])
         n_fit = len(fit)
         curves[spec.name] = pca_curve(fit, database, labels, cfg.pca_dims,
-                                      whiten=cfg.pca_whiten, estimator=cfg.estimator)
+                                      whiten=cfg.pca_whiten, estimator=cfg.estimator,
+                                      n_bootstrap=cfg.bootstrap)
     split = "images of the retrieval database itself (pca_fit_on='database')" if on_db else (
         f"held-out in-domain {cfg.pca_fit_on} images")
     text = f"{n_fit} {split}" + (", whitened" if cfg.pca_whiten else "")
@@ -120,17 +122,21 @@ def pca_curves(sets: dict[str, np.ndarray], labels: np.ndarray,
 
 def pca_curve(fit: np.ndarray, database: np.ndarray, labels: np.ndarray,
               dims: tuple[int, ...], *, whiten: bool = False,
-              estimator: Estimator = "spec") -> PcaCurve:
-    """mAP of PCA-compressed codes for each possible size (fitted on ``fit``); sizes above
-    min(N_fit - 1, D) are left out (PCA cannot have them)."""
+              estimator: Estimator = "spec", n_bootstrap: int = 0) -> PcaCurve:
+    """mAP of PCA-compressed codes for each possible size (fitted on ``fit``), with its 95 %
+    bootstrap interval when ``n_bootstrap`` > 0; sizes above min(N_fit - 1, D) are left out (PCA
+    cannot have them)."""
     limit = min(fit.shape[0] - 1, fit.shape[1])  # centring costs one degree of freedom
-    curve = {}
+    curve, ci = {}, {}
     for d in (d for d in dims if d <= limit):
         pca = fit_pca(fit, d, whiten=whiten)
         codes = apply_pca(pca, database)  # (N, d) L2-normalised
-        curve[d] = score_codes(codes, labels, precision_at=(), recall_at=(),
-                               estimator=estimator, n_bootstrap=0).score.map
-    return PcaCurve(curve)
+        score = score_codes(codes, labels, precision_at=(), recall_at=(),
+                            estimator=estimator, n_bootstrap=n_bootstrap).score
+        curve[d] = score.map
+        if score.ci95 is not None:
+            ci[d] = score.ci95
+    return PcaCurve(curve, ci)
 
 
 def _ood_classes(run: RunDir, labels: np.ndarray) -> dict[str, str]:

@@ -11,6 +11,7 @@ import torch
 
 from neuralcodes.device import pick_device
 from neuralcodes.dist_context import SINGLE, DistContext
+from neuralcodes.environment import environment
 from neuralcodes.evaluate import evaluate
 from neuralcodes.model import create_model, load_model
 from neuralcodes.pipeline.prepare import RunData, open_run_data
@@ -40,7 +41,10 @@ def train_step(run_dir: str | Path, *, resume: bool = False, data: RunData | Non
                     dist=dist)
     summary = {"epochs": len(history), "seconds": time.perf_counter() - start,
                "device": str(dist.device(pick_device(cfg.train.device))),
-               "recipe": cfg.train.recipe, "precision": cfg.train.precision}
+               "recipe": cfg.train.recipe, "precision": cfg.train.precision,
+               "seconds_per_epoch": float(np.mean(history.column("seconds") or [0.0])),
+               "environment": environment(dist.device(pick_device(cfg.train.device)),
+                                          cfg.train.precision)}
     if dist.world_size > 1:
         summary["processes"] = dist.world_size
     if dist.is_main:

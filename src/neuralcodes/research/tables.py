@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from neuralcodes.artifacts import atomic_write_text
-from neuralcodes.figures import plot_curves
+from neuralcodes.figures import Series, plot_curves
 from neuralcodes.research.sweep import SweepRow
 from neuralcodes.runs import RunDir
 from neuralcodes.tables import ci_text, markdown_table
@@ -39,17 +39,23 @@ def sweep_markdown(rows: Sequence[SweepRow]) -> str:
 
 
 def write_sweep(rows: Sequence[SweepRow], out_dir: str | Path,
-                title: str = "mAP against bytes per image") -> dict[str, Path]:
+                title: str = "mAP against bytes per image, with 95 % intervals") -> dict[str, Path]:
     """``sweep.csv``, ``sweep.md`` and ``figures/sweep.png`` under ``out_dir``."""
     out = Path(out_dir)
     md = out / "sweep.md"
     atomic_write_text(md, f"# Sweep\n\n{sweep_markdown(rows)}")
-    curves: dict[str, dict[int, float]] = {}
-    for r in rows:
-        if r.qe == min(x.qe for x in rows):  # the plot: without QE (the table has QE rows)
-            name = r.codes + (" whitened" if r.whiten else "")
-            curves.setdefault(name, {})[r.bytes_per_image] = r.map
-    png = plot_curves(curves, RunDir(out).figure("sweep"), xlabel="bytes per image (float32)",
-                      title=title)
+    png = RunDir(out).figure("sweep")
+    plot_curves(sweep_series(rows), png, xlabel="bytes per image (float32)", title=title)
     return {"csv": write_csv(out / "sweep.csv", [r.to_dict() for r in rows]), "md": md,
             "png": png}
+
+
+def sweep_series(rows: Sequence[SweepRow]) -> list[Series]:
+    """One line per code set and setting (whitening, query expansion), mAP and its interval by
+    bytes per image; the full code is the last point of the plain and the QE lines."""
+    lines: dict[tuple[str, str], tuple[dict[int, float], dict[int, tuple[float, float]]]] = {}
+    for r in sorted(rows, key=lambda r: (r.whiten, r.qe)):
+        variant = " ".join(filter(None, ("whitened" * r.whiten, f"+QE{r.qe}" * (r.qe > 0))))
+        points, ci = lines.setdefault((r.codes, variant), ({}, {}))
+        points[r.bytes_per_image], ci[r.bytes_per_image] = r.map, (r.ci_low, r.ci_high)
+    return [Series(codes, points, ci, variant) for (codes, variant), (points, ci) in lines.items()]
