@@ -44,7 +44,7 @@ def _nearest(codes: np.ndarray) -> np.ndarray:
 
 def labelled_files(root: Path) -> tuple[list[Path], np.ndarray]:
     """The images of each class subfolder of ``root`` and their class numbers."""
-    from neuralcodes.index.images import scan_images
+    from neuralcodes.images import scan_images
 
     classes = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     files = [(label, f) for label, c in enumerate(classes) for f in scan_images(c)]

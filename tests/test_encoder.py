@@ -58,7 +58,7 @@ def test_run_folder_codes_are_todays(runs: tuple[Path, Path], tmp_path: Path) ->
                                                                            False, 256)
     assert enc.run_dir == runs[0].resolve() and enc.preprocess is None and "logits" in enc.layers
     photo = _photos(tmp_path, 2)[1]
-    from neuralcodes.index.images import load_image
+    from neuralcodes.images import load_image
 
     np.testing.assert_array_equal(enc.load(photo), load_image(photo, 64))
     assert Encoder.from_run(runs[0], layer="L7").fingerprint()["layer"] == "L7"

@@ -16,7 +16,7 @@ from neuralcodes.data.tinyimagenet import read_tiny_imagenet
 from neuralcodes.errors import ArtifactMismatchError
 from neuralcodes.progress import Recorder
 
-from .helpers import encode, pattern, zip_folder
+from .helpers import encode, pattern, png_declaring, zip_folder
 
 
 @pytest.fixture()
@@ -111,3 +111,42 @@ def test_default_cache_dir(dataset: Path, tmp_path: Path, monkeypatch: pytest.Mo
     fallback = default_cache_dir(index)
     assert fallback.parent == tmp_path / "xdg" / "neuralcodes" and len(fallback.name) == 16
     assert os.access is not None
+
+
+def test_non_utf8_names_round_trip_through_the_manifest(dataset: Path, tmp_path: Path) -> None:
+    wnid = read_tiny_imagenet(dataset).wnids[0]
+    folder = os.fsencode(dataset / "train" / wnid / "images")
+    with open(folder + b"/\xff\xfe-photo.JPEG", "wb") as f:
+        f.write(encode(pattern(seed=9), quality=95))
+    index = read_tiny_imagenet(dataset)
+    cache = open_or_build_cache(index, tmp_path / "c", workers=1)
+    assert cache.files == index.files and len(cache) == 201
+    name = next(f for f in cache.files if f.endswith("-photo.JPEG"))
+    assert os.fsencode(name).endswith(b"/\xff\xfe-photo.JPEG")
+    raw = (tmp_path / "c/manifest.json").read_bytes()
+    assert b"\\udcff\\udcfe-photo.JPEG" in raw  # JSON escapes: the manifest stays valid UTF-8
+    rec = Recorder()
+    again = open_or_build_cache(read_tiny_imagenet(dataset), tmp_path / "c", progress=rec)
+    assert not _built(rec) and again.files == index.files
+
+
+def test_bombs_link_loops_and_fifos_are_skipped_and_listed(dataset: Path, tmp_path: Path) -> None:
+    """Each ended `neuralcodes run` with a traceback (or hung it)."""
+    folder = dataset / "train" / read_tiny_imagenet(dataset).wnids[1] / "images"
+    (folder / "bomb.JPEG").write_bytes(png_declaring(30000, 30000))
+    (folder / "bomb2.JPEG").write_bytes(png_declaring(10000, 10000))
+    (folder / "loop.JPEG").symlink_to(folder / "loop.JPEG")
+    os.mkfifo(folder / "pipe.JPEG")
+    rec = Recorder()
+    cache = open_or_build_cache(read_tiny_imagenet(dataset), tmp_path / "c", workers=2,
+                                progress=rec)
+    assert len(cache) == 200
+    skipped = {Path(f).name: p for f, p in cache.skipped}
+    assert sorted(skipped) == ["bomb.JPEG", "bomb2.JPEG", "loop.JPEG", "pipe.JPEG"]
+    assert "decompression bomb" in skipped["bomb.JPEG"]
+    assert "decompression bomb" in skipped["bomb2.JPEG"]
+    assert skipped["loop.JPEG"] == (
+        "unreadable image: cannot open the file (Too many levels of symbolic links)")
+    assert skipped["pipe.JPEG"] == (
+        "unreadable image: not a regular file (FIFO): only regular files are read")
+    assert sum(m.startswith("skipped: ") for m in rec.messages) == 4

@@ -146,3 +146,29 @@ def test_zip_without_words_txt(layout: Path, tmp_path: Path) -> None:
     z = zip_folder(layout, tmp_path / "t.zip", "")
     with pytest.raises(DataError, match=r"t\.zip:words\.txt: missing"):
         read_tiny_imagenet(z)
+
+
+def test_a_non_utf8_file_name_is_kept_losslessly(layout: Path) -> None:
+    """Legal on Linux; it made the fingerprint (and with it `neuralcodes run`) crash."""
+    folder = os.fsencode(layout / "train/n0200/images")
+    with open(os.path.join(folder, b"caf\xe9.JPEG"), "wb") as f:
+        f.write(encode(pattern(seed=5)))
+    index = read_tiny_imagenet(layout)
+    name = "train/n0200/images/caf\udce9.JPEG"  # the byte 0xe9 as a surrogate escape
+    assert name in index.files
+    assert os.fsencode(name) == b"train/n0200/images/caf\xe9.JPEG"
+    assert read_tiny_imagenet(layout).fingerprint == index.fingerprint
+    decoded = decode_files(index.root, index.members, workers=1)
+    assert decoded.ok.all()
+
+
+def test_special_entries_are_listed_so_that_decoding_reports_them(layout: Path) -> None:
+    """A link loop made the listing raise; a FIFO or a folder was silently ignored."""
+    images = layout / "train/n0100/images"
+    (images / "loop.JPEG").symlink_to(images / "loop.JPEG")
+    os.mkfifo(images / "pipe.JPEG")
+    (images / "sub").mkdir()
+    index = read_tiny_imagenet(layout)
+    assert index.files[:4] == (
+        "train/n0100/images/loop.JPEG", "train/n0100/images/n0100_0.JPEG",
+        "train/n0100/images/n0100_1.JPEG", "train/n0100/images/pipe.JPEG")

@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 from neuralcodes.distributed.ray_extract import ShardWorker
+from neuralcodes.images import load_image, scan_images
 from neuralcodes.index import Encoder
-from neuralcodes.index.images import load_image, scan_images
 from neuralcodes.index.plan import rel_path
 
 

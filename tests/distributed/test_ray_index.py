@@ -14,8 +14,8 @@ import pytest
 from neuralcodes.distributed.ray_extract import ShardWorker, extract_shards
 from neuralcodes.distributed.ray_index import build_index_ray
 from neuralcodes.distributed.shards import ShardPlan, pending_shards, read_shard
+from neuralcodes.images import scan_images
 from neuralcodes.index import Encoder, build_index
-from neuralcodes.index.images import scan_images
 from neuralcodes.index.plan import rel_path
 from neuralcodes.index.store import generation_dir, read_entries, read_manifest, read_vectors
 
@@ -98,6 +98,6 @@ def test_failed_worker_batch_is_retried_and_rerun_skips_written_shards(
 
 
 def _pixels(root: Path, stored: str) -> np.ndarray:
-    from neuralcodes.index.images import load_image
+    from neuralcodes.images import load_image
 
     return load_image(root / stored, 64)

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from neuralcodes.errors import ConfigError
+from neuralcodes.images import load_image
 from neuralcodes.index import Encoder, Index, build_index
-from neuralcodes.index.images import load_image
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from neuralcodes.errors import ArtifactMismatchError, DataError
+from neuralcodes.images import load_image
 from neuralcodes.index import Encoder, Index, add_files, build_index, remove_files, update_index
-from neuralcodes.index.images import load_image
 from neuralcodes.index.store import read_entries, read_manifest
 from neuralcodes.progress import Recorder
 

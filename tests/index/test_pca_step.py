@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from neuralcodes.errors import ConfigError
+from neuralcodes.images import load_image
 from neuralcodes.index import Encoder, Index, build_index, update_index
-from neuralcodes.index.images import load_image
 from neuralcodes.postprocess.pca import apply_pca, fit_pca
 
 

@@ -3,6 +3,9 @@ is refused before anything is written."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,7 @@ import torch
 from neuralcodes.config import RunConfig, replace
 from neuralcodes.errors import ArtifactMismatchError, ConfigError, DataError
 from neuralcodes.pipeline import RunDir, prepare
-from neuralcodes.pipeline.prepare import check_run_config
+from neuralcodes.pipeline.prepare import check_run_config, open_run_data
 from neuralcodes.runs import load_config
 
 
@@ -60,3 +63,19 @@ def test_the_check_leaves_the_random_stream_alone(tiny_dataset: Path) -> None:
     torch.manual_seed(0)
     check_run_config(_tiny(tiny_dataset))
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_a_non_utf8_file_name_in_a_class_folder(tiny_dataset: Path, tmp_path: Path) -> None:
+    data = Path(shutil.copytree(tiny_dataset, tmp_path / "tiny-imagenet-200"))
+    images = data / "train" / sorted(os.listdir(data / "train"))[0] / "images"
+    first = sorted(images.iterdir())[0]
+    shutil.copy(first, os.fsencode(images) + b"/caf\xe9.JPEG")
+    cfg = replace(RunConfig(), **{"data.source": str(data), "data.n_in_domain": 7,
+                                  "model.num_classes": 7})
+    prepared = prepare(tmp_path / "run", cfg)
+    name = next(f for f in prepared.cache.files if "caf" in f)
+    assert os.fsencode(name).endswith(b"/caf\xe9.JPEG") and len(prepared.cache) == 201
+    split = json.loads((tmp_path / "run" / "split.json").read_text(encoding="utf-8"))
+    assert name in split["train"] + split["val"] + split["test"] + split["ood"]
+    reopened = open_run_data(RunDir(tmp_path / "run"))
+    assert reopened.cache.files == prepared.cache.files

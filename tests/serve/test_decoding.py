@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from neuralcodes.errors import DataError
-from neuralcodes.index.images import load_image
+from neuralcodes.images import load_image
 from neuralcodes.serve.decoding import decode_reduced, release_memory
 
 from .photos import photo

@@ -21,7 +21,7 @@ from PIL import Image
 from neuralcodes.benchmarks.dataset import BBox
 from neuralcodes.benchmarks.encoder import ImageEncoder
 from neuralcodes.errors import ConfigError, DataError
-from neuralcodes.index.images import open_image
+from neuralcodes.images import image_errors, open_image
 from neuralcodes.progress import Progress, ensure
 
 logger = logging.getLogger(__name__)
@@ -36,10 +36,8 @@ def default_workers() -> int:
 def crop(file: Path, bbox: BBox) -> Image.Image:
     """The box ``bbox`` (x1, y1, x2, y2) of the image ``file`` as stored (no EXIF rotation)."""
     img = open_image(file)
-    try:
+    with image_errors(file):
         return img.crop(bbox)
-    except (OSError, ValueError, SyntaxError) as e:
-        raise DataError(file, f"cannot decode the image ({e})") from None
 
 
 def load(encoder: ImageEncoder, source: Source) -> np.ndarray:

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from neuralcodes.artifacts import atomic_write_bytes
 from neuralcodes.benchmarks.dataset import BBox, Dataset, Relevance
 from neuralcodes.errors import DataError
 from neuralcodes.figures import OTHER, SAME
-from neuralcodes.index.images import open_image, to_rgb
+from neuralcodes.images import image_errors, open_image, orient, to_rgb
 
 JUNK = "#969696"
 Status = Literal["relevant", "other", "junk"]
@@ -44,11 +44,12 @@ def thumbnail(file: Path, bbox: BBox | None = None, size: int = 160) -> np.ndarr
     """(h, w, 3) uint8, at most ``size`` on its longer side; a grey tile if unreadable."""
     try:
         img = open_image(file)
-        img = img.crop(bbox) if bbox is not None else img
-        img = to_rgb(ImageOps.exif_transpose(img) or img)
-        img.thumbnail((size, size), Image.Resampling.LANCZOS)
-        return np.asarray(img, dtype=np.uint8)
-    except (DataError, OSError, ValueError, SyntaxError):
+        with image_errors(file):
+            img = img.crop(bbox) if bbox is not None else img
+            img = to_rgb(orient(img))
+            img.thumbnail((size, size), Image.Resampling.LANCZOS)
+            return np.asarray(img, dtype=np.uint8)
+    except DataError:
         return np.full((size // 2, size // 2, 3), 200, np.uint8)
 
 

@@ -35,7 +35,7 @@ from neuralcodes.benchmarks.results import (
 )
 from neuralcodes.benchmarks.scores import NS_DEPTH, SetupScores, score
 from neuralcodes.errors import ConfigError, DataError
-from neuralcodes.index.images import scan_images
+from neuralcodes.images import scan_images
 from neuralcodes.progress import Progress
 
 logger = logging.getLogger(__name__)

@@ -88,7 +88,7 @@ class RunFolderEncoder:
         return self.inner.dim
 
     def load(self, src: str | Path | Image.Image) -> np.ndarray:
-        from neuralcodes.index.images import load_image
+        from neuralcodes.images import load_image
 
         return load_image(src, self.inner.image_size)
 

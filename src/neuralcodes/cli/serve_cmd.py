@@ -7,7 +7,8 @@ import ipaddress
 import sys
 from typing import Any
 
-from neuralcodes.serve.uploads import DEFAULT_MAX_PIXELS, DEFAULT_MAX_UPLOAD_BYTES
+from neuralcodes.images import MAX_PIXELS
+from neuralcodes.serve.uploads import DEFAULT_MAX_UPLOAD_BYTES
 
 MIB = 1024 * 1024
 
@@ -30,9 +31,10 @@ def register(subparsers: Any) -> None:
                    help="the run folder whose model built the index (default: the one it records)")
     p.add_argument("--max-upload-mb", type=_positive, default=DEFAULT_MAX_UPLOAD_BYTES / MIB,
                    help="largest query image accepted, in MiB (default 20)")
-    p.add_argument("--max-megapixels", type=_positive, default=DEFAULT_MAX_PIXELS / 1e6,
+    p.add_argument("--max-megapixels", type=_positive, default=MAX_PIXELS / 1e6,
                    help="largest query image accepted, in megapixels: refuses decompression "
-                   "bombs before decoding them (default 64)")
+                   f"bombs before decoding them (default {MAX_PIXELS / 1e6:.1f}, the limit of "
+                   "every image reader)")
     p.set_defaults(func=run_serve)
 
 

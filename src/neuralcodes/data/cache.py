@@ -71,7 +71,7 @@ def default_cache_dir(index: DatasetIndex) -> Path:
         if os.access(beside, os.W_OK):
             return beside
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(os.fsencode(root.resolve())).hexdigest()[:16]
     return base / "neuralcodes" / digest
 
 

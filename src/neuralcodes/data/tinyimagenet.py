@@ -85,7 +85,7 @@ def _dataset_folder(path: Path) -> Path:
 
 def _read_folder(root: Path) -> DatasetIndex:
     train = root / "train"
-    wnids = tuple(sorted(e.name for e in os.scandir(train) if e.is_dir() and _visible(e.name)))
+    wnids = tuple(sorted(e.name for e in _scandir(train) if _is_dir(e) and _visible(e.name)))
     if not wnids:
         raise DataError(train, "no class folders (expected train/<wnid>/images/)")
     names = _class_names(wnids, root / "words.txt", _read_text(root / "words.txt"))
@@ -97,19 +97,45 @@ def _read_folder(root: Path) -> DatasetIndex:
         folder = train / wnid / "images"
         if not folder.is_dir():
             raise DataError(folder, "class folder has no images/ subfolder")
+        # every visible entry but folders: a FIFO, a broken link or a link loop is listed too, and
+        # the decoder reports it as a skipped file rather than this listing failing or hiding it
         entries = sorted(
-            (e for e in os.scandir(folder) if e.is_file() and _visible(e.name)),
+            (e for e in _scandir(folder) if _visible(e.name) and not _is_dir(e)),
             key=lambda e: e.name,
         )
         if not entries:
             raise DataError(folder, "empty class folder: no images")
         for e in entries:
-            rel = f"train/{wnid}/images/{e.name}"
-            st = e.stat()
-            h.update(f"{rel}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
+            rel = f"train/{wnid}/images/{e.name}"  # surrogate escapes for non-UTF-8 names
+            h.update(os.fsencode(rel) + f"\t{_stat_key(e)}\n".encode())
             files.append(rel)
         counts.append(len(entries))
     return _index(root, wnids, names, files, counts, h.hexdigest(), prefix="")
+
+
+def _scandir(folder: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as it:
+            return list(it)
+    except OSError as e:
+        raise DataError(folder, f"cannot list the folder ({e.strerror or e})") from None
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """Whether ``entry`` is a folder (or a link to one); False for a link loop or a broken link."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _stat_key(entry: os.DirEntry[str]) -> str:
+    """``size<TAB>mtime_ns`` of what ``entry`` points to (of the link itself if that fails)."""
+    try:
+        st = entry.stat()
+    except OSError:
+        st = entry.stat(follow_symlinks=False)
+    return f"{st.st_size}\t{st.st_mtime_ns}"
 
 
 def _read_zip(path: Path) -> DatasetIndex:

@@ -33,8 +33,8 @@ from neuralcodes.distributed.shards import (
     pending_shards,
     write_shard,
 )
+from neuralcodes.images import MAX_PIXELS, read_file
 from neuralcodes.index.encoder import Encoder
-from neuralcodes.index.images import DEFAULT_MAX_PIXELS
 from neuralcodes.progress import Progress, ensure
 
 MAX_RETRIES = 3  # attempts after the first one, per shard
@@ -93,12 +93,11 @@ class ShardWorker:
         self, pool: ThreadPoolExecutor, names: list[str], shard: Shard
     ) -> np.ndarray | None:
         """Read one batch of files; record entries and bad files in ``shard``; (B, S, S, 3)."""
-        from neuralcodes.index.decode import read_file
         from neuralcodes.index.plan import abs_path, bad_record
 
         size = self.encoder.image_size
         decoded = list(pool.map(
-            lambda p: read_file(str(abs_path(self.root, p)), size, DEFAULT_MAX_PIXELS), names))
+            lambda p: read_file(abs_path(self.root, p), size, MAX_PIXELS), names))
         pixels = []
         for name, d in zip(names, decoded, strict=True):
             if d.pixels is None:

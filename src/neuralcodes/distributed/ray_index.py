@@ -24,11 +24,11 @@ from neuralcodes.distributed.ray_extract import ExtractSummary, ShardWorker, ext
 from neuralcodes.distributed.ray_runtime import ray_session
 from neuralcodes.distributed.shards import DEFAULT_SHARD_SIZE, ShardPlan, concat_codes, iter_shards
 from neuralcodes.errors import DataError
+from neuralcodes.images import scan_images
 from neuralcodes.index.ann_params import AnnParams
 from neuralcodes.index.builder import LoggedProgress, prepare_build, report
 from neuralcodes.index.commit import IndexInfo, commit_new
 from neuralcodes.index.encoder import Encoder
-from neuralcodes.index.images import scan_images
 from neuralcodes.index.plan import rel_path
 from neuralcodes.index.store import Entry, writer_lock
 from neuralcodes.progress import Progress, ensure

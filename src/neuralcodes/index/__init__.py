@@ -9,9 +9,8 @@ from neuralcodes.index.api import Index, SearchResult
 from neuralcodes.index.builder import add_files, build_index, remove_files, update_index
 from neuralcodes.index.commit import IndexInfo
 from neuralcodes.index.encoder import Encoder
-from neuralcodes.index.images import load_image, scan_images
 
 __all__ = [
     "AnnParams", "Encoder", "Index", "IndexInfo", "SearchResult", "add_files", "build_index",
-    "load_image", "remove_files", "scan_images", "update_index",
+    "remove_files", "update_index",
 ]

@@ -26,10 +26,10 @@ from typing import Any, overload
 import numpy as np
 
 from neuralcodes.errors import ConfigError, DataError
+from neuralcodes.images import MAX_PIXELS, ImageLike, load_image
 from neuralcodes.index.backends import Backend, load_backend
 from neuralcodes.index.builder import check_model
 from neuralcodes.index.encoder import Encoder
-from neuralcodes.index.images import DEFAULT_MAX_PIXELS, ImageLike, load_image
 from neuralcodes.index.leases import Lease
 from neuralcodes.index.manifest import check_codes
 from neuralcodes.index.pca_step import pca_from_bytes, projector
@@ -194,7 +194,7 @@ class Index:
         except (KeyError, ValueError, TypeError):
             raise ConfigError(f"no image with id {image_id!r} in {self.index_dir}") from None
 
-    def load(self, query: ImageLike, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    def load(self, query: ImageLike, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
         """Any image -> the network's input (S, S, 3) uint8 (DataError if it is not one)."""
         return load_image(query, self.image_size, max_pixels=max_pixels)
 
@@ -252,7 +252,7 @@ class Index:
                qe_alpha: float = ...) -> tuple[np.ndarray, np.ndarray]: ...
 
     def search(self, query: ImageLike | list[ImageLike] | tuple[ImageLike, ...], k: int = 10, *,
-               max_pixels: int = DEFAULT_MAX_PIXELS, qe: int = 0,
+               max_pixels: int = MAX_PIXELS, qe: int = 0,
                qe_alpha: float = 0.0) -> SearchResult | tuple[np.ndarray, np.ndarray]:
         """The ``k`` images most similar to ``query`` (a path, PIL image, array or bytes) as a
         ``SearchResult``; for a list (or tuple) of queries, encoded as one batch,

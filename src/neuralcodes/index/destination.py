@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from neuralcodes.errors import ArtifactMismatchError, DataError
-from neuralcodes.index.images import INDEX_MARKER
+from neuralcodes.images import INDEX_MARKER
 from neuralcodes.index.store import LOG, MANIFEST, STAGING, read_manifest, writer_lock
 
 # what an index folder holds (also an unfinished one): anything else belongs to someone else

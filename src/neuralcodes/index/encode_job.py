@@ -14,10 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from neuralcodes.images import MAX_PIXELS, DecodedFile, read_files
 from neuralcodes.index.checkpoint import CodeCache, file_key
-from neuralcodes.index.decode import DecodedFile, decode_files
 from neuralcodes.index.encoder import Encoder
-from neuralcodes.index.images import DEFAULT_MAX_PIXELS
 from neuralcodes.index.plan import abs_path
 from neuralcodes.progress import Progress, ensure
 
@@ -49,7 +48,7 @@ def encode_paths(
     cache: CodeCache,
     *,
     workers: int | None = None,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pixels: int = MAX_PIXELS,
     progress: Progress | None = None,
 ) -> EncodeResult:
     """Raw codes of the files ``paths`` (stored form, relative to ``root``)."""
@@ -59,8 +58,8 @@ def encode_paths(
     todo = _take_cached(root, paths, cache, result)
     if result.n_resumed:
         progress.log(f"resuming: {result.n_resumed} files were encoded by an interrupted job")
-    decoded = decode_files([abs_path(root, p) for p in todo], encoder.image_size,
-                           workers=workers, max_pixels=max_pixels)
+    decoded = read_files([abs_path(root, p) for p in todo], encoder.image_size,
+                         workers=workers, max_pixels=max_pixels)
     batch: list[tuple[str, DecodedFile]] = []
     for stored, item in zip(todo, progress.track(decoded, total=len(todo), desc="encoding"),
                             strict=True):

@@ -14,8 +14,8 @@ import numpy as np
 
 from neuralcodes.errors import DataError
 from neuralcodes.figures import new_figure, save_figure
+from neuralcodes.images import ImageLike, load_image
 from neuralcodes.index.api import SearchResult
-from neuralcodes.index.images import ImageLike, load_image
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

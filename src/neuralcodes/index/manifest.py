@@ -19,8 +19,8 @@ import numpy as np
 
 from neuralcodes.artifacts import provenance
 from neuralcodes.errors import DataError
+from neuralcodes.images import MAX_PIXELS
 from neuralcodes.index.backends import BACKENDS
-from neuralcodes.index.images import DEFAULT_MAX_PIXELS
 
 ARTIFACT = "index"
 FORMAT = 1  # bump when the layout changes; older indexes are refused
@@ -65,7 +65,7 @@ def new_manifest(
         "photos_root": str(photos_root), "run_dir": str(run_dir), "pca": pca,
         "normalized": True,
         "backend": {"kind": backend, **({"requested": dict(requested)} if requested else {})},
-        "image": {"size": fingerprint["image_size"], "max_pixels": DEFAULT_MAX_PIXELS,
+        "image": {"size": fingerprint["image_size"], "max_pixels": MAX_PIXELS,
                   "policy": IMAGE_POLICY},
         "created": now(), "next_id": int(next_id), "excluded": [],
         "skipped": [list(s) for s in skipped],

@@ -18,7 +18,7 @@ from typing import Any
 
 from neuralcodes.artifacts import sha256_file
 from neuralcodes.errors import DataError
-from neuralcodes.index.images import scan_images
+from neuralcodes.images import scan_images
 from neuralcodes.index.store import Entry
 
 

@@ -39,7 +39,7 @@ import numpy as np
 
 from neuralcodes.artifacts import atomic_write_bytes, atomic_write_json, read_json
 from neuralcodes.errors import DataError
-from neuralcodes.index.images import INDEX_MARKER
+from neuralcodes.images import INDEX_MARKER
 from neuralcodes.index.leases import in_use, try_lock, unlock
 from neuralcodes.index.manifest import validate_manifest
 

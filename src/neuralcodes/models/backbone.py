@@ -47,7 +47,7 @@ class Backbone:
     def load(self, src: Any) -> np.ndarray:
         """Any image -> (S, S, 3) ``uint8`` by this network's policy."""
         if self.preprocess is None:
-            from neuralcodes.index.images import load_image  # neuralcodes.images takes it over
+            from neuralcodes.images import load_image  # the photo policy
 
             return load_image(src, self.image_size)
         return load_for_network(src, self.preprocess)

@@ -17,17 +17,14 @@ stays ``reducing_gap`` times larger than the target. ``None``: full decode and t
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from neuralcodes.errors import ConfigError, DataError
-
-log = logging.getLogger(__name__)
 
 ResizeMode = Literal["shorter", "exact", "none"]
 Filter = Literal["nearest", "box", "bilinear", "hamming", "bicubic", "lanczos"]
@@ -123,33 +120,25 @@ def preprocess_image(img: Image.Image, pre: Preprocess) -> np.ndarray:
 def load_for_network(src: Any, pre: Preprocess) -> np.ndarray:
     """Any image (path, bytes, binary file, PIL image, array) -> (S, S, 3) ``uint8`` by ``pre``.
 
-    Raises ``DataError`` naming the source for anything that is not a readable image.
+    Read by ``neuralcodes.images`` (regular files, byte and pixel limits, EXIF orientation never
+    fatal, RGB); raises its ``ImageError`` (a ``DataError``) naming the source for anything that
+    is not a readable image.
     """
-    # the photo helpers of today's index; neuralcodes.images takes them over
-    from neuralcodes.index.images import _array_to_pil, _name_of, open_image, to_rgb
+    from neuralcodes.images import image_errors, open_image, orient, to_rgb
+    from neuralcodes.images.convert import array_to_pil
+    from neuralcodes.images.open import name_of
 
+    name = name_of(src)
     if isinstance(src, np.ndarray):
-        src = _array_to_pil(src)
-    name = _name_of(src)
-    img = open_image(src)
-    try:
-        if img.format == "JPEG" and pre.reducing_gap is not None and pre.resize != "none":
+        with image_errors(name, "not an image array"):
+            src = array_to_pil(src)
+    img = open_image(src, name=name)
+    with image_errors(name):
+        if img.format in ("JPEG", "MPO") and pre.reducing_gap is not None and pre.resize != "none":
             side = int(pre.resize_to * pre.reducing_gap)
             img.draft(None, (side, side))  # both sides stay >= side: the shorter one covers R
         img.load()
-        img = _orient(img, name)
-        return preprocess_image(to_rgb(img), pre)
-    except (OSError, ValueError, SyntaxError) as e:  # truncated or corrupt pixel data
-        raise DataError(name, f"cannot decode the image ({e})") from None
-
-
-def _orient(img: Image.Image, name: str) -> Image.Image:
-    """Apply the EXIF orientation; a broken EXIF block leaves the image as stored."""
-    try:
-        return ImageOps.exif_transpose(img) or img
-    except Exception as e:  # Pillow raises many kinds for malformed EXIF data
-        log.debug("%s: EXIF orientation ignored (%s: %s)", name, type(e).__name__, e)
-        return img
+        return preprocess_image(to_rgb(orient(img)), pre)
 
 
 def from_processor_config(cfg: Mapping[str, Any], source: str) -> Preprocess:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,7 +130,7 @@ def _split(cache: PixelCache, data: DataConfig) -> Split:
 def _fingerprint(cache: PixelCache) -> str:
     h = hashlib.sha256()
     for f in cache.files:
-        h.update(str(f).encode() + b"\0")
+        h.update(os.fsencode(str(f)) + b"\0")  # non-UTF-8 names: their surrogate escapes
     h.update(np.asarray(cache.labels, dtype=np.int64).tobytes())
     return h.hexdigest()[:16]
 

@@ -5,9 +5,9 @@
       dogs/...
 
 Classes are numbered in the sorted order of the subfolder names, images within a class in sorted
-relative-path order; hidden files and folders are ignored. Every image is decoded with Pillow
-(any common format, EXIF rotation applied, grayscale/CMYK to RGB), centre-cropped to a square and
-resized to ``size`` x ``size`` (``neuralcodes.index.images.load_image``). A file that cannot be
+relative-path order; hidden files and folders are ignored. Every image is read by the "photo"
+policy of ``neuralcodes.images`` (any common format, EXIF rotation applied, any mode to RGB,
+centre-cropped to a square and resized to ``size`` x ``size``). A file that cannot be
 decoded is skipped and reported through ``progress``; a folder without two classes, or without
 any class of two images, is refused (no retrieval or training task can be made of it).
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from neuralcodes.errors import DataError
-from neuralcodes.index.images import load_image, scan_images
+from neuralcodes.images import load_image, scan_images
 from neuralcodes.progress import Progress, ensure
 
 

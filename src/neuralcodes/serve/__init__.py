@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from neuralcodes.serve.uploads import DEFAULT_MAX_PIXELS, DEFAULT_MAX_UPLOAD_BYTES
+from neuralcodes.serve.uploads import DEFAULT_MAX_UPLOAD_BYTES
 
 if TYPE_CHECKING:
     from neuralcodes.serve.app import create_app
 
-__all__ = ["DEFAULT_MAX_PIXELS", "DEFAULT_MAX_UPLOAD_BYTES", "create_app"]
+__all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "create_app"]
 
 
 def __getattr__(name: str) -> Any:

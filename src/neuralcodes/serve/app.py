@@ -21,9 +21,10 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from neuralcodes import __version__
+from neuralcodes.images import MAX_PIXELS
 from neuralcodes.serve.extra import require_serve_extra
 from neuralcodes.serve.service import SearchService, UnknownId
-from neuralcodes.serve.uploads import DEFAULT_MAX_PIXELS, DEFAULT_MAX_UPLOAD_BYTES, UploadRejected
+from neuralcodes.serve.uploads import DEFAULT_MAX_UPLOAD_BYTES, UploadRejected
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -48,7 +49,7 @@ def create_app(
     index: "Index",
     *,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pixels: int = MAX_PIXELS,
     reload_check_s: float = 0.5,
 ) -> "FastAPI":
     """A FastAPI app serving ``index`` (an open ``neuralcodes.index.Index``), and the newer

@@ -25,15 +25,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from neuralcodes.errors import DataError
-from neuralcodes.index.images import open_image
+from neuralcodes.images import image_errors, open_image, photo_policy
+from neuralcodes.images.resize import prepare
 
 if TYPE_CHECKING:
     from PIL import Image
 
 T = TypeVar("T")
 REDUCING_GAP = 3  # as fit_square's resize: reduce to >= 3 x the input size, then Lanczos
-REDUCIBLE_MODES = frozenset({"L", "LA", "RGB", "RGBA", "I", "F", "CMYK", "PA", "RGBX", "YCbCr"})
 LARGE_PIXELS = 4_000_000  # after decoding more than this, give freed memory back
 
 
@@ -63,22 +62,16 @@ class DecodePool:
 
 def decode_reduced(data: bytes, size: int, *, max_pixels: int) -> Image.Image:
     """The image in ``data``, decoded, upright, its short side reduced to no less than
-    ``REDUCING_GAP * size`` pixels where it was larger; ``DataError`` if it does not decode."""
-    from PIL import ImageOps
+    ``REDUCING_GAP * size`` pixels where it was larger; ``DataError`` if it does not decode.
 
-    img = open_image(data, max_pixels=max_pixels)  # header only; DataError for non-images
-    try:
-        if img.format == "JPEG":
-            img.draft(None, (size, size))  # as load_image: still >= size on each side
-        img.load()
+    Decoded by ``neuralcodes.images`` (the photo policy's reduced decoding: JPEG draft, EXIF
+    orientation never fatal, "L", "RGB" or "RGBA"; any failure an ``ImageError``)."""
+    name = "<uploaded bytes>"
+    img = open_image(data, max_pixels=max_pixels, name=name)  # header only
+    with image_errors(name, "damaged pixel data"):
+        img = prepare(img, photo_policy(size))
         factor = min(img.size) // (REDUCING_GAP * size)
-        if factor < 2 or img.mode not in REDUCIBLE_MODES:
-            return img
-        ImageOps.exif_transpose(img, in_place=True)  # the reduced copy has no orientation tag
-        return img.reduce(factor)
-    except Exception as e:  # Pillow raises many types for damaged pixel data
-        raise DataError("<uploaded bytes>", f"damaged pixel data ({type(e).__name__}: {e})"
-                        ) from None
+        return img.reduce(factor) if factor >= 2 else img
 
 
 @functools.cache

@@ -30,13 +30,21 @@ from typing import IO
 
 from neuralcodes.artifacts import sha256_bytes
 from neuralcodes.errors import DataError, NeuralCodesError
+from neuralcodes.images import (
+    IMAGE_EXTENSIONS,
+    MAX_PIXELS,
+    THUMB_SIZE,
+    image_errors,
+    make_thumbnail,
+    open_image,
+    orient,
+    to_rgb,
+)
 from neuralcodes.index.api import Index
-from neuralcodes.index.images import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, open_image, to_rgb
 from neuralcodes.index.plan import abs_path
 from neuralcodes.index.result import relative_to_root
 from neuralcodes.index.store import Entry
 from neuralcodes.serve.decoding import LARGE_PIXELS, release_memory
-from neuralcodes.serve.thumbnails import THUMB_SIZE, make_thumbnail
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
 WEB_TYPES = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "GIF": "image/gif",
@@ -102,7 +110,7 @@ class ImageFiles:
     hash (the most recently used ``capacity``), with the format found in the file."""
 
     def __init__(self, capacity: int = 2048, size: int = THUMB_SIZE,
-                 max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+                 max_pixels: int = MAX_PIXELS) -> None:
         self.capacity, self.size, self.max_pixels = capacity, size, max_pixels
         self._decoded: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
         self._lock = threading.Lock()
@@ -136,7 +144,8 @@ class ImageFiles:
         try:
             header = open_image(data, max_pixels=self.max_pixels)
             fmt, pixels = str(header.format), header.width * header.height
-            thumb = make_thumbnail(io.BytesIO(data), self.size)
+            thumb = make_thumbnail(data, self.size, max_pixels=self.max_pixels,
+                                   name=opened.shown)
         except DataError as e:
             raise UnknownId(f"the file of id {opened.entry.id} ({opened.shown}) does not decode "
                             f"as an image: {e.problem}") from None
@@ -151,10 +160,8 @@ class ImageFiles:
 
 def _as_jpeg(data: bytes) -> bytes:
     """A format browsers do not show (TIFF), decoded and saved as a JPEG."""
-    from PIL import Image, ImageOps
-
-    with Image.open(io.BytesIO(data)) as im:
-        rgb = to_rgb(ImageOps.exif_transpose(im))
+    with image_errors("<image bytes>"), open_image(data) as im:
+        rgb = to_rgb(orient(im))
     buf = io.BytesIO()
     rgb.save(buf, format="JPEG", quality=92)
     return buf.getvalue()

@@ -18,17 +18,13 @@ from typing import Any
 import numpy as np
 
 from neuralcodes.errors import ConfigError, DataError
+from neuralcodes.images import MAX_PIXELS
 from neuralcodes.index.api import Index, SearchResult
 from neuralcodes.index.result import relative_to_root
 from neuralcodes.serve.current import CurrentIndex
 from neuralcodes.serve.decoding import LARGE_PIXELS, DecodePool, decode_reduced, release_memory
 from neuralcodes.serve.files import ImageFiles, UnknownId
-from neuralcodes.serve.uploads import (
-    DEFAULT_MAX_PIXELS,
-    DEFAULT_MAX_UPLOAD_BYTES,
-    UploadRejected,
-    check_image,
-)
+from neuralcodes.serve.uploads import DEFAULT_MAX_UPLOAD_BYTES, UploadRejected, check_image
 
 __all__ = ["MAX_K", "SearchService", "UnknownId"]
 MAX_K = 100
@@ -44,7 +40,7 @@ class SearchService:
         index: Index,
         *,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
-        max_pixels: int = DEFAULT_MAX_PIXELS,
+        max_pixels: int = MAX_PIXELS,
         reload_check_s: float = 0.5,
         decode_workers: int = DECODE_WORKERS,
     ) -> None:

@@ -3,21 +3,20 @@
 An upload is refused, with an HTTP status and a message a person can act on, when it is empty,
 larger than the byte limit, not an image of a supported format, or declares more pixels than the
 pixel limit (a decompression bomb: a few hundred bytes of PNG can declare 30000x30000 pixels,
-2.7 GB once decoded). Only the image header is read here; the pixels are decoded afterwards, by
-the index, and only when the header is acceptable.
+2.7 GB once decoded). Only the image header is read here, by ``neuralcodes.images.open_image``
+(the same formats and pixel limit as every other path); the pixels are decoded afterwards, by the
+index, at a reduced size, and only when the header is acceptable.
 """
 
 from __future__ import annotations
 
-import io
-import warnings
 from dataclasses import dataclass
 
+from neuralcodes.images import ImageError
+
 DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # 20 MiB
-DEFAULT_MAX_PIXELS = 64_000_000  # 64 megapixels: larger than any phone photo, 192 MB as RGB
-# Formats that Pillow reads without external programs (EPS, for one, would run Ghostscript);
-# phone photos in MPO (several JPEGs in one file) open through the JPEG reader.
-ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
+# what the refusal of an image (an ImageError's kind) answers: 413, 415 or 400 (the default)
+_STATUS = {"too-many-pixels": 413, "too-large": 413, "not-an-image": 415, "needs-extra": 415}
 
 
 class UploadRejected(Exception):
@@ -57,38 +56,19 @@ def check_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ImageHeader:
     of an accepted format, 400 for an empty upload or a damaged header.
     """
     check_size(len(data), max_bytes)
-    from PIL import Image, UnidentifiedImageError
+    from neuralcodes.images import open_image
 
-    Image.init()  # registers every format plugin, so that ``formats=`` can name them
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as im:
-                header = ImageHeader(str(im.format), im.width, im.height, im.mode, len(data))
-    except Image.DecompressionBombError as e:
-        raise UploadRejected(413, f"image too large (decompression bomb?): {e}") from None
-    except UnidentifiedImageError:
-        raise UploadRejected(
-            415, "not an image, or not a supported format: send a "
-            + ", ".join(ACCEPTED_FORMATS) + " file",
-        ) from None
-    except Exception as e:  # Pillow raises many types for a damaged header
-        raise UploadRejected(400, f"damaged image header ({type(e).__name__}: {e})") from None
-    _check_pixels(header, max_pixels)
-    return header
+        with open_image(data, max_pixels=max_pixels, name="upload") as im:
+            return ImageHeader(str(im.format), im.width, im.height, im.mode, len(data))
+    except ImageError as e:
+        raise UploadRejected(_STATUS.get(e.kind, 400), _message(e)) from None
 
 
-def _check_pixels(header: ImageHeader, max_pixels: int) -> None:
-    n = header.width * header.height
-    if header.width < 1 or header.height < 1:
-        raise UploadRejected(400, f"image declares an empty size {header.width}x{header.height}")
-    if n > max_pixels:
-        raise UploadRejected(
-            413,
-            f"image too large: {header.width}x{header.height} = {n / 1e6:.1f} megapixels exceeds "
-            f"the limit of {max_pixels / 1e6:.1f} megapixels (decompression bomb?); "
-            "downscale it and try again",
-        )
+def _message(e: ImageError) -> str:
+    if e.kind == "too-many-pixels":
+        return f"image too large: {e.problem}; downscale it and try again"
+    return e.problem
 
 
 def _mib(n: int) -> str:

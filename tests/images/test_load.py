@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import io
+import os
+import struct
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +12,9 @@ import pytest
 from PIL import Image
 
 from neuralcodes.errors import DataError
-from neuralcodes.index.images import INDEX_MARKER, load_image, scan_images
+from neuralcodes.images import ImageError, load_image, network_policy
+
+from .helpers import BROKEN_EXIF, ifd, jpeg_with_exif, tiff_with_width
 
 
 def _solid(mode: str, color: object, size: tuple[int, int] = (40, 30)) -> Image.Image:
@@ -133,17 +139,53 @@ def test_missing_file(tmp_path: Path) -> None:
         load_image(tmp_path / "nope.jpg")
 
 
-def test_scan_images(tmp_path: Path) -> None:
-    for rel in ["b/2.PNG", "a/1.jpg", "a/z/3.webp", "c.gif", ".hidden/4.jpg", "a/.5.jpg",
-                "idx/6.jpg", "other/7.jpg", "notes.txt", "x.jpeg.bak"]:
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_bytes(b"x")
-    (tmp_path / "idx" / INDEX_MARKER).touch()
-    found = scan_images(tmp_path, skip=(tmp_path / "other",))
-    assert [p.relative_to(tmp_path).as_posix() for p in found] == [
-        "a/1.jpg", "a/z/3.webp", "b/2.PNG", "c.gif"]
+@pytest.mark.parametrize("case", sorted(BROKEN_EXIF))
+def test_exif_tags_of_the_wrong_type_are_not_fatal(tmp_path: Path, case: str) -> None:
+    """Each made Pillow's orientation step raise struct.error or TypeError (a traceback that named
+    no file); the orientation itself is readable and is applied."""
+    path = tmp_path / "phone.jpg"
+    path.write_bytes(jpeg_with_exif(ifd(BROKEN_EXIF[case])))
+    out = load_image(path, 16).astype(int)  # stored 40 x 20, red left: upright, red on top
+    assert out[:3, :, 0].mean() > 200 and out[:3, :, 2].mean() < 60
+    assert out[-3:, :, 2].mean() > 200 and out[-3:, :, 0].mean() < 60
 
 
-def test_scan_refuses_missing_folder(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="not a folder"):
-        scan_images(tmp_path / "missing")
+def test_tiff_with_a_rational_width_is_skipped_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "scan.tif"
+    path.write_bytes(tiff_with_width((256, 5, 1, struct.pack("<II", 4, 1))))
+    with pytest.raises(ImageError, match="scan.tif: damaged image header"):
+        load_image(path, 8)
+
+
+def test_a_fifo_never_blocks(tmp_path: Path) -> None:
+    fifo = tmp_path / "photo.jpg"
+    os.mkfifo(fifo)
+    result: list[BaseException] = []
+    thread = threading.Thread(target=lambda: _catch(lambda: load_image(fifo, 8), result),
+                              daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive(), "load_image blocked on a FIFO"
+    assert isinstance(result[0], ImageError) and "not a regular file (FIFO)" in str(result[0])
+
+
+def _catch(fn: Callable[[], object], into: list[BaseException]) -> None:
+    try:
+        fn()
+    except BaseException as e:
+        into.append(e)
+
+
+def test_a_bad_array_is_an_image_error() -> None:
+    with pytest.raises(ImageError, match="<array>: not an image array .*got \\(2, 3, 5\\)"):
+        load_image(np.zeros((2, 3, 5)), 4)
+
+
+def test_network_policies() -> None:
+    a = np.zeros((60, 80, 3), np.uint8)
+    a[:, :40] = (255, 0, 0)
+    crop = load_image(a, network_policy("n", 8, resize=8, resample="bilinear"))
+    stretch = load_image(a, network_policy("m", 8, resample="bilinear"))
+    assert crop.shape == stretch.shape == (8, 8, 3)
+    np.testing.assert_array_equal(stretch[:, :3], np.broadcast_to([255, 0, 0], (8, 3, 3)))
+    np.testing.assert_array_equal(stretch[:, 5:], 0)
