@@ -95,7 +95,7 @@ def _thumb_tag(path: str, alt: str) -> str:
     from PIL import Image
 
     from neuralcodes.errors import DataError
-    from neuralcodes.index.images import load_image
+    from neuralcodes.images import load_image
 
     try:
         pixels = load_image(path, HTML_THUMB)  # (96, 96, 3) uint8, the centred square
