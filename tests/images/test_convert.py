@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from neuralcodes.images import orient, to_rgb
 from neuralcodes.images.convert import orientation, wide_to_uint8
+
+from .helpers import encode
 
 # a 2 x 3 grayscale image with distinct pixels, and what each EXIF orientation makes of it
 A = np.arange(6, dtype=np.uint8).reshape(2, 3) * 40
@@ -31,6 +35,19 @@ def _with_orientation(value: object) -> Image.Image:
 def test_each_exif_orientation(value: int) -> None:
     out = np.asarray(orient(_with_orientation(value)))
     np.testing.assert_array_equal(out, UPRIGHT[value])
+
+
+def test_orienting_twice_is_orienting_once() -> None:
+    img = Image.open(io.BytesIO(encode(Image.fromarray(A), "PNG", exif=_exif(6))))
+    once = orient(img)
+    np.testing.assert_array_equal(np.asarray(once), UPRIGHT[6])
+    np.testing.assert_array_equal(np.asarray(orient(once)), UPRIGHT[6])
+
+
+def _exif(value: int) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = value
+    return exif.tobytes()
 
 
 @pytest.mark.parametrize("value", [0, 9, -1, "6", (6, 6), 6.0, b"\x06"])

@@ -35,6 +35,7 @@ _TRANSPOSE = {
     8: Image.Transpose.ROTATE_90,
 }
 _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+_ORIENTATION_SOURCES = ("exif", "xmp", "XML:com.adobe.xmp")  # where Pillow's getexif() looks
 
 
 def orientation(img: Image.Image) -> int:
@@ -48,9 +49,16 @@ def orientation(img: Image.Image) -> int:
 
 
 def orient(img: Image.Image) -> Image.Image:
-    """``img`` turned upright by its orientation tag (itself when there is nothing to do)."""
+    """``img`` turned upright by its orientation tag (itself when there is nothing to do).
+
+    The turned copy carries no EXIF or XMP metadata, so that orienting it again is a no-op."""
     method = _TRANSPOSE.get(orientation(img))
-    return img if method is None else img.transpose(method)
+    if method is None:
+        return img
+    out = img.transpose(method)
+    for key in _ORIENTATION_SOURCES:
+        out.info.pop(key, None)
+    return out
 
 
 def to_rgb(img: Image.Image) -> Image.Image:

@@ -160,10 +160,10 @@ class ImageFiles:
 
 def _as_jpeg(data: bytes) -> bytes:
     """A format browsers do not show (TIFF), decoded and saved as a JPEG."""
-    with image_errors("<image bytes>"), open_image(data) as im:
-        rgb = to_rgb(orient(im))
     buf = io.BytesIO()
-    rgb.save(buf, format="JPEG", quality=92)
+    with image_errors("<image bytes>"), open_image(data) as im:
+        im.load()
+        to_rgb(orient(im)).save(buf, format="JPEG", quality=92)
     return buf.getvalue()
 
 
