@@ -16,7 +16,7 @@ LAYERS: dict[str, int] = {
     # 0 base: no neuralcodes imports above this line
     "neuralcodes": 0, "errors": 0, "artifacts": 0, "config": 0, "progress": 0, "logs": 0,
     "device": 0, "stats": 0, "tables": 0, "results": 0, "allocator": 0, "paths": 0,
-    "environment": 0,
+    "environment": 0, "names": 0,
     # 1 images and data
     "images": 1, "data": 1,
     # 2 models

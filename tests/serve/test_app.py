@@ -60,7 +60,7 @@ def test_upload_finds_the_nearest_colours(client: TestClient) -> None:
 def test_upload_of_an_indexed_colour_and_what_a_search_by_id_times(client: TestClient) -> None:
     r = upload(client, encode(Image.new("RGB", (5, 5), (0, 0, 255))))
     assert r.json()["results"][0] == {
-        "rank": 1, "id": 4, "path": "blue.webp", "distance": 0.0,
+        "rank": 1, "id": 4, "path": "blue.webp", "path_b64": "Ymx1ZS53ZWJw", "distance": 0.0,
         "thumbnail_url": "/api/images/4?thumb=1", "image_url": "/api/images/4"}
     timings = client.get("/api/search/4?k=2").json()["timings"]
     assert (timings["decode_ms"], timings["encode_ms"]) == (None,) * 2  # nothing decoded
@@ -101,7 +101,7 @@ def test_search_by_id(client: TestClient) -> None:
     r = client.get("/api/search/7?k=3")
     assert r.status_code == 200
     body = r.json()
-    assert body["query"] == {"id": 7, "path": "yellow.gif",
+    assert body["query"] == {"id": 7, "path": "yellow.gif", "path_b64": "eWVsbG93LmdpZg==",
                              "thumbnail_url": "/api/images/7?thumb=1"}
     assert [h["id"] for h in body["results"]] == [5, 0, 2]  # grey, then red and green (a tie)
     grey = 128 / 255

@@ -2,7 +2,8 @@
 
 Each command group lives in its own module with a ``register(subparsers)`` function that adds its
 parsers and sets ``func`` to a handler ``(args) -> int``. Library errors (``NeuralCodesError``)
-become one-line messages and exit status 2; nothing else is caught.
+become one-line messages and exit status 2; a closed stdout (``| head``) ends the command quietly
+(``output.py``); nothing else is caught.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from neuralcodes.cli import (
     experiment,
     export_cmd,
     index_cmd,
+    output,
     research,
     scale,
     search_cmd,
@@ -24,6 +26,7 @@ from neuralcodes.cli import (
     weights_cmd,
 )
 from neuralcodes.errors import NeuralCodesError
+from neuralcodes.names import shown
 
 # Commands that train or extract codes: they tune the allocator (neuralcodes.allocator) and say
 # which one they use. A server does not: it must give memory back.
@@ -47,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    output.safe_streams()
+    return output.quiet_on_broken_pipe(lambda: _main(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from neuralcodes import allocator
 
     if argv is None:  # a real command line: restart with tcmalloc/jemalloc/mimalloc if asked for
@@ -62,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"neuralcodes: {allocator.describe()}", file=sys.stderr)
         return int(args.func(args) or 0)
     except NeuralCodesError as e:
-        print(f"neuralcodes: error: {e}", file=sys.stderr)
+        print(f"neuralcodes: error: {shown(str(e))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("neuralcodes: interrupted", file=sys.stderr)

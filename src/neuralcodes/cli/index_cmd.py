@@ -12,6 +12,7 @@ from typing import Any
 
 from neuralcodes.cli.progress_cli import ConsoleProgress
 from neuralcodes.errors import ConfigError
+from neuralcodes.names import shown
 
 LOCAL = "local"  # --ray without an address: start a local Ray on this machine
 RAY_OPTIONS = ("ray_workers", "cpus_per_worker", "num_gpus_per_worker", "shard_size", "shards")
@@ -184,8 +185,8 @@ def _info(args: argparse.Namespace) -> int:
     for key, value in info.items():
         if key == "generation_bytes":
             value = f"{value / 1e6:.1f} MB"
-        shown = json.dumps(value) if isinstance(value, dict | list) else value
-        print(f"{LABELS.get(key, key):<{width}}  {'none' if value is None else shown}")
+        text = json.dumps(value) if isinstance(value, dict | list) else shown(str(value))
+        print(f"{LABELS.get(key, key):<{width}}  {'none' if value is None else text}")
     return 0
 
 
@@ -202,11 +203,12 @@ def _backend_text(info: Any) -> str:
 
 
 def _summary(info: Any) -> None:
-    """One paragraph on stdout: what the job did."""
+    """One paragraph on stdout: what the job did (names escaped: ``names.shown``)."""
+    where = shown(info.index_dir)
     if info.generation is None:
-        print(f"{info.index_dir}: up to date, {info.count} images")
+        print(f"{where}: up to date, {info.count} images")
     else:
-        print(f"{info.index_dir}: {info.count} images ({info.dim}-d {info.layer}, "
+        print(f"{where}: {info.count} images ({info.dim}-d {info.layer}, "
               f"{_backend_text(info)}); {info.added} added, {info.changed} changed, "
               f"{info.removed} removed")
     if info.resumed:
@@ -217,6 +219,6 @@ def _summary(info: Any) -> None:
         print(f"  recall@10 of the {info.structure or info.backend} index against exact "
               f"search on its own codes: {info.recall_at_10:.4f}")
     if info.skipped:
-        print(f"  {len(info.skipped)} files skipped (listed in {info.index_dir}/progress.log):")
+        print(f"  {len(info.skipped)} files skipped (listed in {where}/progress.log):")
         for path, problem in info.skipped[:10]:
-            print(f"    {path}: {problem}")
+            print(f"    {shown(path)}: {problem}")

@@ -6,6 +6,8 @@ import argparse
 import json
 from typing import Any
 
+from neuralcodes.names import shown
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -15,7 +17,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("query", metavar="QUERY_IMAGE", help="any image file")
     parser.add_argument("-k", type=int, default=10, help="how many results (default: 10)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument("--grid", metavar="OUT_PNG", help="also draw the query and the results")
+    parser.add_argument("--grid", metavar="OUT_IMAGE", help="also draw the query and the "
+                        "results, as PNG (.png) or JPEG (.jpg, .jpeg)")
     parser.add_argument("--model", metavar="RUN_DIR", help="the run folder, if it has moved")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
     parser.add_argument("--qe", type=int, default=0, metavar="N",
@@ -32,6 +35,10 @@ def register(subparsers: Any) -> None:
 def _search(args: argparse.Namespace) -> int:
     from neuralcodes.index import Index
 
+    if args.grid:  # a bad --grid is refused before any work
+        from neuralcodes.index.grid import grid_format
+
+        grid_format(args.grid)
     index = Index.open(args.index_dir, run_dir=args.model, device=args.device,
                        nprobe=args.nprobe, ef_search=args.ef_search)
     result = index.search(args.query, k=args.k, qe=args.qe, qe_alpha=args.qe_alpha)
@@ -43,5 +50,5 @@ def _search(args: argparse.Namespace) -> int:
         print(json.dumps({"query": args.query, "results": result.to_list()}, indent=2))
     else:
         for row in result.to_list():
-            print(f"{row['rank']:>3}  {row['distance']:.4f}  {row['id']:>6}  {row['path']}")
+            print(f"{row['rank']:>3}  {row['distance']:.4f}  {row['id']:>6}  {shown(row['path'])}")
     return 0

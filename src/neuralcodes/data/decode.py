@@ -32,6 +32,7 @@ from neuralcodes.images import (
     read_image_file,
     usable_cores,
 )
+from neuralcodes.names import shown
 from neuralcodes.progress import Progress, ensure
 
 _LOGGED_PER_KIND = 10  # problems logged one by one; the rest only counted
@@ -214,6 +215,6 @@ def _log_problems(problems: Sequence[DecodeProblem], progress: Progress) -> None
     for skipped, kind in ((True, "skipped"), (False, "warning")):
         group = [p for p in problems if p.skipped == skipped]
         for p in group[:_LOGGED_PER_KIND]:
-            progress.log(f"{kind}: {p.path}: {p.problem}")
+            progress.log(f"{kind}: {shown(p.path)}: {p.problem}")
         if len(group) > _LOGGED_PER_KIND:
             progress.log(f"... {len(group) - _LOGGED_PER_KIND} more files {kind} (see the list)")

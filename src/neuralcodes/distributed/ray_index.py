@@ -24,12 +24,11 @@ from neuralcodes.distributed.ray_extract import ExtractSummary, ShardWorker, ext
 from neuralcodes.distributed.ray_runtime import ray_session
 from neuralcodes.distributed.shards import DEFAULT_SHARD_SIZE, ShardPlan, concat_codes, iter_shards
 from neuralcodes.errors import DataError
-from neuralcodes.images import scan_images
 from neuralcodes.index.ann_params import AnnParams
-from neuralcodes.index.builder import LoggedProgress, prepare_build, report
+from neuralcodes.index.builder import LoggedProgress, log_folders, prepare_build, report
 from neuralcodes.index.commit import IndexInfo, commit_new
 from neuralcodes.index.encoder import Encoder
-from neuralcodes.index.plan import rel_path
+from neuralcodes.index.plan import rel_path, scan_folder
 from neuralcodes.index.store import Entry, writer_lock
 from neuralcodes.progress import Progress, ensure
 
@@ -70,8 +69,9 @@ def build_index_ray(
     shards = Path(shard_dir).resolve() if shard_dir is not None else out / "shards"
     with writer_lock(out):
         logged = LoggedProgress(ensure(progress), out)
-        plan = ShardPlan(tuple(rel_path(root, p) for p in scan_images(root, skip=(out, shards))),
-                         shard_size)
+        found, folders = scan_folder(root, (out, shards))
+        log_folders(folders, logged)
+        plan = ShardPlan(tuple(rel_path(root, p) for p in found), shard_size)
         logged.log(f"build {out} from {root} on Ray: {len(plan.files)} files, {ray_workers} "
                    f"workers, model {encoder.fingerprint()['model_hash']}, layer {encoder.layer}")
         cpus = None if address else max(1, int(np.ceil(ray_workers * cpus_per_worker)))
@@ -81,7 +81,7 @@ def build_index_ray(
                                      num_gpus_per_worker=num_gpus_per_worker,
                                      worker_class=worker_class, progress=logged)
         info = index_from_shards(shards, plan, out, settings, encoder, summary=summary,
-                                 progress=logged)
+                                 progress=logged, folders=folders)
     if shard_dir is None:
         shutil.rmtree(shards, ignore_errors=True)
     return info
@@ -96,11 +96,14 @@ def index_from_shards(
     *,
     summary: ExtractSummary | None = None,
     progress: Progress | None = None,
+    folders: list[list[Any]] | None = None,
 ) -> IndexInfo:
     """Write the first generation of index ``out`` from the complete shards of ``plan``, with
-    the build ``settings`` of ``prepare_build``."""
+    the build ``settings`` of ``prepare_build``; ``folders``: the skipped records of the
+    subfolders that the scan could not read."""
     progress = ensure(progress)
     entries, skipped, bounds = _entries(shard_dir, plan)
+    skipped = [*(folders or []), *skipped]
     if not entries:
         raise DataError(settings["photos_root"],
                         f"no readable images found ({len(skipped)} files skipped)")

@@ -37,10 +37,11 @@ def new_figure(width: float = REPORT_WIDTH, height: float = 4.0, *,
     return fig
 
 
-def save_figure(fig: Figure, path: str | Path) -> Path:
-    """Write ``fig`` to ``path`` as PNG at ``DPI``, atomically (a reader never sees half a file)."""
+def save_figure(fig: Figure, path: str | Path, *, fmt: Literal["png", "jpeg"] = "png") -> Path:
+    """Write ``fig`` to ``path`` as PNG (or JPEG) at ``DPI``, atomically (a reader never sees
+    half a file)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
+    fig.savefig(buf, format=fmt, dpi=DPI)
     atomic_write_bytes(path, buf.getvalue())
     return Path(path)
 

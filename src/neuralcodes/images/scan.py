@@ -20,6 +20,7 @@ from pathlib import Path
 from neuralcodes.errors import DataError
 from neuralcodes.images.errors import describe
 from neuralcodes.images.formats import is_image_name
+from neuralcodes.names import shown
 
 log = logging.getLogger("neuralcodes.images.scan")
 
@@ -60,7 +61,7 @@ def scan_images(
 
 
 def _log_problem(folder: Path, problem: str) -> None:
-    log.warning("skipped: %s: %s", folder, problem)
+    log.warning("skipped: %s: %s", shown(folder), problem)
 
 
 def _is_index_dir(path: str, skipped: set[str]) -> bool:

@@ -34,18 +34,21 @@ from neuralcodes.index.plan import (
     rel_path,
 )
 from neuralcodes.index.store import MANIFEST, Entry, append_log, writer_lock
+from neuralcodes.names import shown
 from neuralcodes.progress import Progress, ensure
 from neuralcodes.runs import RunDir
 
 
 class LoggedProgress:
-    """A Progress that also appends every message to the index's progress.log."""
+    """A Progress that also appends every message to the index's progress.log; messages are
+    one printable line (file names in them escaped: ``names.shown``)."""
 
     def __init__(self, inner: Progress, index_dir: Path) -> None:
         self.inner, self.index_dir = inner, index_dir
         self.track, self.update = inner.track, inner.update
 
     def log(self, message: str) -> None:
+        message = shown(message)
         append_log(self.index_dir, message)
         self.inner.log(message)
 
@@ -109,6 +112,7 @@ def _build(out: Path, settings: dict[str, Any], encoder: Encoder, workers: int |
                  f"{settings.get('requested') or ''}".rstrip())
     cache = CodeCache(out, {"kind": "build", "fingerprint": fp, "settings": settings})
     plan = plan_update(root, [], set(), out)
+    log_folders(plan.folders, progress)
     result = encode_paths(root, plan.encode, encoder, cache, workers=workers, progress=progress)
     if not result.encoded:
         raise DataError(root, f"no readable images found ({len(result.failures)} files skipped)")
@@ -116,11 +120,11 @@ def _build(out: Path, settings: dict[str, Any], encoder: Encoder, workers: int |
     entries = [Entry(i, p, e.sha256, e.size, e.mtime_ns)
                for i, (p, e) in enumerate((p, result.encoded[p]) for p in order)]
     raw = np.stack([result.encoded[p].code for p in order])  # (N, D_raw)
-    manifest, gen = commit_new(out, settings, encoder, entries, raw, bad_records(root, result),
-                               progress)
+    manifest, gen = commit_new(out, settings, encoder, entries, raw,
+                               plan.folders + bad_records(root, result), progress)
     cache.clear()
     return report(IndexInfo.of(out, manifest, len(entries), generation=gen,
-                               skipped=result.failures, seconds=result.seconds,
+                               skipped=skipped_now(plan, result), seconds=result.seconds,
                                n_new=result.n_encoded, added=len(entries),
                                resumed=result.n_resumed), progress)
 
@@ -129,6 +133,18 @@ def bad_records(root: Path, result: EncodeResult) -> list[list[Any]]:
     """The manifest's ``skipped`` records of the files ``result`` could not read."""
     return [bad_record(root, p, why, *result.failed_stat.get(p, (0, 0)))
             for p, why in result.failures]
+
+
+def log_folders(folders: list[list[Any]], progress: Progress) -> None:
+    """Log each subfolder that the scan could not read (``Plan.folders``: its images are left
+    out)."""
+    for folder, problem, *_ in folders:
+        progress.log(f"skipped {shown(folder)}/: {problem}")
+
+
+def skipped_now(plan: Plan, result: EncodeResult) -> list[tuple[str, str]]:
+    """What a job reports as skipped: the subfolders it could not read, then the files."""
+    return [(str(r[0]), str(r[1])) for r in plan.folders] + result.failures
 
 
 def report(info: IndexInfo, progress: Progress) -> IndexInfo:
@@ -146,7 +162,7 @@ def _finish(state: State, plan: Plan, result: EncodeResult, cache: CodeCache,
     gen = commit(state.index_dir, state.manifest, entries, vectors, state.pca_blob, progress)
     cache.clear()
     return report(IndexInfo.of(state.index_dir, state.manifest, len(entries), generation=gen,
-                               skipped=result.failures, seconds=result.seconds,
+                               skipped=skipped_now(plan, result), seconds=result.seconds,
                                n_new=result.n_encoded, resumed=result.n_resumed, **counts),
                   progress)
 
@@ -195,7 +211,7 @@ def _run(state: State, encoder: Encoder, plan: Plan, workers: int | None,
     if plan.is_empty():
         cache.clear()
         return IndexInfo.of(state.index_dir, state.manifest, len(state.entries),
-                            generation=None, skipped=result.failures)
+                            generation=None, skipped=skipped_now(plan, result))
     return _finish(state, plan, result, cache, progress)
 
 
@@ -226,7 +242,8 @@ def update_index(
         plan = plan_update(state.root, state.entries, excluded, out, state.manifest["skipped"])
         logged.log(f"update {out}: {len(plan.encode)} to encode, {len(plan.drop)} to drop, "
                    f"{len(plan.still_bad)} unreadable files unchanged")
-        return _run(state, encoder, plan, workers, logged, plan.still_bad)
+        log_folders(plan.folders, logged)
+        return _run(state, encoder, plan, workers, logged, plan.skipped())
 
 
 def add_files(
@@ -267,7 +284,7 @@ def remove_files(
         state, encoder, logged = _job(out, None, "cpu", 1, progress)
         plan, missing = plan_remove(state.root, state.entries, names)
         for name in missing:
-            logged.log(f"not in the index: {name}")
+            logged.log(f"not in the index: {shown(name)}")
         gone = {e.path for e in state.entries if e.id in plan.drop}
         m = state.manifest
         m["excluded"] = sorted(set(m["excluded"]) | gone)

@@ -18,6 +18,7 @@ from neuralcodes.images import MAX_PIXELS, DecodedFile, read_files
 from neuralcodes.index.checkpoint import CodeCache, file_key
 from neuralcodes.index.encoder import Encoder
 from neuralcodes.index.plan import abs_path
+from neuralcodes.names import shown
 from neuralcodes.progress import Progress, ensure
 
 
@@ -66,7 +67,7 @@ def encode_paths(
         if item.pixels is None:
             result.failures.append((stored, item.problem or "unreadable"))
             result.failed_stat[stored] = (item.size, item.mtime_ns)
-            progress.log(f"skipped {stored}: {item.problem}")
+            progress.log(f"skipped {shown(stored)}: {item.problem}")
             continue
         batch.append((stored, item))
         if len(batch) >= encoder.batch_size:

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from neuralcodes.artifacts import sha256_file
+from neuralcodes.artifacts import sha256_bytes
 from neuralcodes.errors import DataError
-from neuralcodes.images import scan_images
+from neuralcodes.images import ImageError, read_image_file, scan_images
 from neuralcodes.index.store import Entry
 
 
@@ -41,16 +41,24 @@ class Plan:
     """The work of one job. ``encode``: stored paths to (re-)encode, in order; ``restat``: entries
     whose content is unchanged but size/mtime moved (rewritten, not re-encoded); ``drop``: ids
     to remove; ``still_bad``: records (``bad_record``) of unreadable files unchanged since they
-    failed (not read again); ``bad_gone``: unreadable files that were changed or deleted."""
+    failed (not read again); ``bad_gone``: unreadable files that were changed or deleted;
+    ``folders``: records ``[path, problem, None, None]`` of the subfolders this scan could not
+    read (listed as skipped; ``new_folders`` of them were not before)."""
 
     encode: list[str] = field(default_factory=list)
     restat: dict[int, Entry] = field(default_factory=dict)
     drop: set[int] = field(default_factory=set)
     still_bad: list[list[Any]] = field(default_factory=list)
     bad_gone: int = 0
+    folders: list[list[Any]] = field(default_factory=list)
+    new_folders: int = 0
 
     def is_empty(self) -> bool:
-        return not (self.encode or self.restat or self.drop or self.bad_gone)
+        return not (self.encode or self.restat or self.drop or self.bad_gone or self.new_folders)
+
+    def skipped(self) -> list[list[Any]]:
+        """The records that stay in the manifest's ``skipped`` list without being read now."""
+        return [*self.folders, *self.still_bad]
 
 
 def bad_record(root: Path, stored: str, problem: str, size: int = 0,
@@ -78,7 +86,11 @@ def unchanged(root: Path, record: list[Any]) -> bool:
 
 
 def check_tracked(root: Path, entry: Entry, plan: Plan) -> None:
-    """Put one tracked entry into ``plan``: unchanged (nothing), touched, changed or gone."""
+    """Put one tracked entry into ``plan``: unchanged (nothing), touched, changed or gone.
+
+    A changed file is hashed as images are read (``read_image_file``: regular files only, a size
+    cap): one that cannot be read that way now (a FIFO or a device put in its place, a file too
+    large) is encoded again, which lists it as skipped with the reason."""
     try:
         st = os.stat(abs_path(root, entry.path))
     except OSError:
@@ -87,26 +99,42 @@ def check_tracked(root: Path, entry: Entry, plan: Plan) -> None:
     if (st.st_size, st.st_mtime_ns) == (entry.size, entry.mtime_ns):
         return
     try:
-        digest = sha256_file(abs_path(root, entry.path))
-    except OSError:
-        plan.drop.add(entry.id)
+        got = read_image_file(abs_path(root, entry.path))
+    except ImageError as e:
+        if e.kind == "missing":
+            plan.drop.add(entry.id)
+        else:
+            plan.encode.append(entry.path)
         return
+    digest = sha256_bytes(got.data)
     if digest == entry.sha256:
-        plan.restat[entry.id] = Entry(entry.id, entry.path, digest, st.st_size, st.st_mtime_ns)
+        plan.restat[entry.id] = Entry(entry.id, entry.path, digest, got.size, got.mtime_ns)
     else:
         plan.encode.append(entry.path)
+
+
+def scan_folder(root: Path, skip: tuple[Path, ...]) -> tuple[list[Path], list[list[Any]]]:
+    """The image files under ``root`` (``scan_images``), and the skipped records
+    ``[path, problem, None, None]`` of the subfolders that could not be read."""
+    folders: list[list[Any]] = []
+    found = scan_images(root, skip=skip, on_problem=lambda f, why: folders.append(
+        [rel_path(root, f), why, None, None]))
+    return found, folders
 
 
 def plan_update(root: Path, entries: list[Entry], excluded: set[str], skip: Path,
                 skipped: list[list[Any]] | None = None) -> Plan:
     """Rescan ``root``: new files are encoded, changed ones re-encoded, deleted ones dropped;
-    files of ``skipped`` (``bad_record``s) are read again only once they have changed."""
+    files of ``skipped`` (``bad_record``s) are read again only once they have changed; a
+    subfolder that cannot be read is put in ``plan.folders``."""
     plan = Plan()
     for entry in entries:
         check_tracked(root, entry, plan)
     tracked = {e.path for e in entries}
     bad = {r[0]: r for r in skipped or []}
-    for p in (rel_path(root, f) for f in scan_images(root, skip=(skip,))):
+    found, plan.folders = scan_folder(root, (skip,))
+    plan.new_folders = sum(bad.pop(r[0], None) is None for r in plan.folders)
+    for p in (rel_path(root, f) for f in found):
         if p in tracked or p in excluded:
             continue
         record = bad.pop(p, None)

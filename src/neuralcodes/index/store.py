@@ -42,6 +42,7 @@ from neuralcodes.errors import DataError
 from neuralcodes.images import INDEX_MARKER
 from neuralcodes.index.leases import in_use, try_lock, unlock
 from neuralcodes.index.manifest import validate_manifest
+from neuralcodes.names import shown
 
 MANIFEST = "manifest.json"
 ENTRIES = "entries.jsonl"
@@ -203,7 +204,8 @@ def writer_lock(index_dir: str | Path) -> Iterator[None]:
 
 
 def append_log(index_dir: str | Path, message: str) -> None:
-    """Append one timestamped line to the index's progress.log."""
+    """Append one timestamped line to the index's progress.log (UTF-8; control characters and
+    bytes of file names that are not UTF-8 escaped: one event, one line, ``names.shown``)."""
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-    with open(Path(index_dir) / LOG, "a", encoding="utf-8") as f:
-        f.write(f"{stamp} {message}\n")
+    with open(Path(index_dir) / LOG, "a", encoding="utf-8", errors="backslashreplace") as f:
+        f.write(f"{stamp} {shown(message)}\n")

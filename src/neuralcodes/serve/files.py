@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from neuralcodes import names
 from neuralcodes.artifacts import sha256_bytes
 from neuralcodes.errors import DataError, NeuralCodesError
 from neuralcodes.images import (
@@ -83,7 +84,7 @@ def open_indexed(index: Index, image_id: int) -> Iterator[Opened]:
     except (NeuralCodesError, LookupError, ValueError, TypeError):
         raise UnknownId(f"no indexed image has id {image_id}") from None
     path = abs_path(index.root, entry.path)
-    shown = relative_to_root(str(path), str(index.root))
+    shown = names.shown(relative_to_root(str(path), str(index.root)))
     if path.suffix.lower() not in IMAGE_EXTENSIONS:
         raise UnknownId(f"the indexed file of id {image_id} ({shown}) is not an image file")
     if not is_inside(path, path.parent if os.path.isabs(entry.path) else index.root):

@@ -3,9 +3,11 @@ indexed image or its thumbnail. ``routes.py`` maps these to routes; tests can ca
 
 Each request takes the current generation of the index once (``CurrentIndex.get``) and answers
 from it alone; the answer names it (``generation``). Paths in answers are relative to the indexed
-photo folder, named once as ``photos_root`` (absolute for files added from elsewhere). Uploads are
-decoded on a small pool of their own (``decoding.py``); a search by id decodes nothing and never
-waits for them. Only indexed files are ever read, and only as ``files.py`` allows.
+photo folder, named once as ``photos_root`` (absolute for files added from elsewhere). A file name
+need not be UTF-8 (Linux): each path is given as text (``path``: bytes that are not UTF-8 shown as
+U+FFFD) and as its exact bytes (``path_b64``, base64), so no answer fails to encode as JSON.
+Uploads are decoded on a small pool of their own (``decoding.py``); a search by id decodes nothing
+and never waits for them. Only indexed files are ever read, and only as ``files.py`` allows.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from neuralcodes.errors import ConfigError, DataError
 from neuralcodes.images import MAX_PIXELS
 from neuralcodes.index.api import Index, SearchResult
 from neuralcodes.index.result import relative_to_root
+from neuralcodes.names import display, name_b64
 from neuralcodes.serve.current import CurrentIndex
 from neuralcodes.serve.decoding import LARGE_PIXELS, DecodePool, decode_reduced, release_memory
 from neuralcodes.serve.files import ImageFiles, UnknownId
@@ -99,7 +102,7 @@ class SearchService:
         t0 = time.perf_counter()
         result = index.search_by_id(image_id, k=_clamp(k, index))
         elapsed = time.perf_counter() - t0
-        query = {"id": image_id, "path": relative_to_root(path, str(index.root)),
+        query = {"id": image_id, **path_fields(relative_to_root(path, str(index.root))),
                  "thumbnail_url": thumb_url(image_id)}
         return answer(result, query, result.timings, elapsed)
 
@@ -120,15 +123,20 @@ def answer(result: SearchResult, query: dict[str, Any], timings: dict[str, float
            elapsed_s: float) -> dict[str, Any]:
     """The JSON answer of a search: what was searched, the hits, the generation, the timings."""
     results = [
-        {"rank": rank + 1, "id": int(i), "path": p, "distance": _finite(d),
+        {"rank": rank + 1, "id": int(i), **path_fields(p), "distance": _finite(d),
          "thumbnail_url": thumb_url(int(i)), "image_url": f"/api/images/{int(i)}"}
         for rank, (d, i, p) in enumerate(
             zip(result.distances, result.ids, result.relative_paths(), strict=True))
     ]  # fmt: skip
     parts = {f"{p}_ms": _ms(timings.get(f"{p}_ms")) for p in ("decode", "encode", "search")}
-    return {"query": query, "results": results, "photos_root": result.root,
+    return {"query": query, "results": results, **path_fields(result.root, "photos_root"),
             "generation": result.generation,
             "timings": {**parts, "total_ms": round(elapsed_s * 1000.0, 3)}}
+
+
+def path_fields(path: str, key: str = "path") -> dict[str, str]:
+    """``{key: the path as text, key_b64: its exact bytes}`` (``names.display``, ``name_b64``)."""
+    return {key: display(path), f"{key}_b64": name_b64(path)}
 
 
 def thumb_url(image_id: int) -> str:
@@ -136,7 +144,8 @@ def thumb_url(image_id: int) -> str:
 
 
 def json_safe(value: Any) -> Any:
-    """``value`` with NumPy scalars and arrays, paths and tuples turned into JSON types."""
+    """``value`` with NumPy scalars and arrays, paths and tuples turned into JSON types, and
+    strings made valid Unicode (``names.display``: a name that is not UTF-8)."""
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
@@ -147,8 +156,8 @@ def json_safe(value: Any) -> Any:
         return json_safe(value.item())
     if isinstance(value, float):
         return _finite(value)
-    if isinstance(value, Path):
-        return str(value)
+    if isinstance(value, str | Path):
+        return display(value)
     return value
 
 
