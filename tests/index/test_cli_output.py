@@ -19,6 +19,20 @@ LATIN1 = os.fsdecode(b"caf\xe9.jpg")
 CONTROL = "evil\n\x1b[2J.png"
 
 
+def _build(photos: Path, run_dir: Path, idx: Path) -> Path:
+    assert main(["index", "build", str(photos), "--model", str(run_dir), "--out", str(idx),
+                 "--workers", "1", "--device", "cpu", "-q"]) == 0
+    return idx
+
+
+@pytest.fixture
+def plain(photos: Path, run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """An index of ``photos``."""
+    _build(photos, run_dir, tmp_path / "idx")
+    capsys.readouterr()
+    return tmp_path / "idx"
+
+
 @pytest.fixture
 def odd(photos: Path, run_dir: Path, tmp_path: Path, new_photo: Any,
         capsys: pytest.CaptureFixture[str]) -> Path:
@@ -26,11 +40,9 @@ def odd(photos: Path, run_dir: Path, tmp_path: Path, new_photo: Any,
     new_photo(photos / LATIN1, seed=50, fmt="JPEG")
     new_photo(photos / CONTROL, seed=51, fmt="PNG")
     (photos / os.fsdecode(b"bad\xff.jpg")).write_bytes(b"not an image")
-    idx = tmp_path / "idx"
-    assert main(["index", "build", str(photos), "--model", str(run_dir), "--out", str(idx),
-                 "--workers", "1", "--device", "cpu", "-q"]) == 0
+    _build(photos, run_dir, tmp_path / "idx")
     capsys.readouterr()
-    return idx
+    return tmp_path / "idx"
 
 
 def _strict_ascii_stdout(monkeypatch: pytest.MonkeyPatch) -> io.BytesIO:
@@ -66,21 +78,21 @@ def test_skipped_names_in_the_build_summary_are_escaped(
     assert "    bad\\xff\\n\\x1b[1m.jpg: not an image" in raw.getvalue().decode("ascii")
 
 
-def test_a_closed_stdout_ends_a_command_quietly(odd: Path) -> None:
+def test_a_closed_stdout_ends_a_command_quietly(plain: Path) -> None:
     """``index info | head``: the reader is gone before anything is written."""
     read, write = os.pipe()
     os.close(read)
     stdout = sys.stdout
     sys.stdout = io.TextIOWrapper(open(write, "wb"), encoding="utf-8")  # noqa: SIM115
     try:
-        assert main(["index", "info", str(odd)]) == 1
+        assert main(["index", "info", str(plain)]) == 1
     finally:
         sys.stdout = stdout
 
 
 @pytest.mark.parametrize("args", [["--help"], ["index", "info", "IDX"]])
-def test_no_traceback_when_the_reader_of_stdout_has_gone(odd: Path, args: list[str]) -> None:
-    args = [str(odd) if a == "IDX" else a for a in args]
+def test_no_traceback_when_the_reader_of_stdout_has_gone(plain: Path, args: list[str]) -> None:
+    args = [str(plain) if a == "IDX" else a for a in args]
     proc = subprocess.Popen([sys.executable, "-m", "neuralcodes", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
@@ -91,10 +103,10 @@ def test_no_traceback_when_the_reader_of_stdout_has_gone(odd: Path, args: list[s
 
 
 def test_the_grid_is_written_in_the_format_its_extension_names(
-    odd: Path, photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    plain: Path, photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for name, fmt in (("grid.jpg", "JPEG"), ("grid.JPEG", "JPEG"), ("grid.png", "PNG")):
-        assert main(["search", str(odd), str(photos / LATIN1), "--grid",
+        assert main(["search", str(plain), str(photos / "a" / "img00.jpg"), "--grid",
                      str(tmp_path / name)]) == 0
         with Image.open(tmp_path / name) as img:
             assert img.format == fmt
