@@ -85,6 +85,9 @@ def read_json(path: str | Path) -> Any:
         raise DataError(path, "file not found") from None
     except json.JSONDecodeError as e:
         raise DataError(path, f"not valid JSON ({e})") from None
+    except UnicodeDecodeError as e:
+        raise DataError(path, f"not valid JSON: not UTF-8 text ({e.reason} at byte {e.start})"
+                        ) from None
 
 
 def _json_default(obj: Any) -> Any:

@@ -35,6 +35,9 @@ def test_bomb_refused_before_decoding() -> None:
     with pytest.raises(ImageError) as e:  # beyond twice Pillow's limit: Pillow refuses first
         open_image(png_declaring(30000, 30000))
     assert e.value.kind == "too-many-pixels" and "900000000 pixels" in e.value.problem
+    assert e.value.problem == ("refused as a possible decompression bomb: 900.0 megapixels "
+                               "exceeds the limit of 89.5 megapixels (900000000 pixels > "
+                               "89478485)")  # not Pillow's twice-the-limit 178956970
 
 
 def test_a_pil_image_is_checked_too() -> None:

@@ -104,6 +104,8 @@ def _set(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
     (_set("photos_root", 7), "'photos_root' must be a string, got 7"),
     (_set("generation", "../../etc"), "'generation' must name a gen-NNNNNN folder"),
     (_set("excluded", None), "'excluded' must be a list, got None"),
+    (_set("photos_root", "photos"), "'photos_root' must be an absolute path, got 'photos'"),
+    (_set("next_id", 2**64), "'next_id' must be in [0, 2**62), got 18446744073709551616"),
 ])
 def test_a_damaged_manifest_is_one_clear_error(
     built: Path, tmp_path: Path, run_dir: Path, edit: Callable[[dict[str, Any]], None],
@@ -142,3 +144,66 @@ def test_codes_of_the_wrong_width_are_refused(built: Path, tmp_path: Path) -> No
         assert e.value.path == str(_codes(idx))
         assert e.value.problem.startswith("vectors of shape (6, 1), but the manifest says 128 "
                                           "dimensions")
+
+
+def test_a_manifest_that_is_not_utf8_is_one_clear_error(built: Path, tmp_path: Path) -> None:
+    idx = _damaged(built, tmp_path, lambda m: None)
+    (idx / "manifest.json").write_bytes(b"\xff{}")
+    for action in (lambda: Index.open(idx, device="cpu"), lambda: describe_index(idx),
+                   lambda: update_index(idx, device="cpu", workers=1)):
+        with pytest.raises(DataError, match="manifest.json: not valid JSON: not UTF-8 text"):
+            action()
+
+
+def _entries(idx: Path) -> Path:
+    return _codes(idx).parent / "entries.jsonl"
+
+
+@pytest.mark.parametrize(("line", "problem"), [
+    ('{"id": 0, "path": 5, "sha256": "", "size": 1, "mtime_ns": 1}',
+     "line 1: 'path' must be str, got 5"),
+    ('{"id": "0", "path": "p0.png", "sha256": "", "size": 1, "mtime_ns": 1}',
+     "line 1: 'id' must be int, got '0'"),
+    ('{"id": 0, "path": "p0.png", "sha256": "", "size": true, "mtime_ns": 1}',
+     "line 1: 'size' must be int, got True"),
+    ('[0, "p0.png"]', "line 1 is not an object with the keys ['id', 'path', 'sha256', 'size', "
+     "'mtime_ns']"),
+    ('{"id": 1, "path": "p0.png", "sha256": "", "size": 1, "mtime_ns": 1}',
+     "an id is given to two entries"),
+])
+def test_damaged_entries_are_one_clear_error(built: Path, tmp_path: Path, line: str,
+                                             problem: str) -> None:
+    """A wrong type used to escape as a TypeError, a repeated id to be accepted."""
+    idx = _damaged(built, tmp_path, lambda m: None)
+    rest = _entries(idx).read_text().splitlines()[1:]
+    _entries(idx).write_text("\n".join([line, *rest]) + "\n")
+    for action in (lambda: Index.open(idx, device="cpu"),
+                   lambda: update_index(idx, device="cpu", workers=1)):
+        with pytest.raises(DataError) as e:
+            action()
+        assert e.value.path == str(_entries(idx))
+        assert e.value.problem == f"corrupt entries file ({problem})"
+
+
+def test_a_damaged_or_mismatched_pca_is_refused_naming_its_file(
+    tmp_path: Path, run_dir: Path
+) -> None:
+    from neuralcodes.postprocess.pca import PCA, save_pca
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(20):
+        Image.fromarray(rng.integers(0, 256, (30, 30, 3), dtype=np.uint8)).save(
+            photos / f"p{i}.png")
+    idx = tmp_path / "idx"
+    build_index(photos, idx, run_dir=run_dir, device="cpu", workers=1, pca=16)
+    pca_file = _codes(idx).parent / "pca.npz"
+    pca_file.write_bytes(b"PK not a zip")
+    with pytest.raises(DataError) as e:
+        Index.open(idx, device="cpu")
+    assert e.value.path == str(pca_file) and "not a PCA file" in e.value.problem
+    save_pca(PCA(np.zeros(64), np.eye(16, 64), np.ones(16), False, 1e-6), pca_file)
+    with pytest.raises(DataError, match=r"a PCA of shape \(16, 64\), but the manifest says "
+                       r"128 -> 16 dimensions"):
+        Index.open(idx, device="cpu")

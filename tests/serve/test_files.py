@@ -103,6 +103,16 @@ def test_a_fifo_in_place_of_a_photo_is_refused_without_waiting(
     _refused(client, id_of(real_index, "snow.gif"), "not a regular file")
 
 
+def test_a_folder_in_place_of_a_photo_is_refused_not_a_server_error(
+    client: TestClient, real_index: Index
+) -> None:
+    """``os.fdopen`` of a folder raised IsADirectoryError: a 500."""
+    gif = real_index.root / "snow.gif"
+    gif.unlink()
+    gif.mkdir()
+    _refused(client, id_of(real_index, "snow.gif"), "not a regular file")
+
+
 def test_a_format_browsers_cannot_show_is_re_encoded(client: TestClient,
                                                      real_index: Index) -> None:
     tiff = real_index.root / "scan.tif"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 from typing import IO, Any
 
@@ -73,9 +74,8 @@ def _open_bytes(data: bytes, name: str) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             return Image.open(io.BytesIO(data), formats=accepted_formats())
-    except Image.DecompressionBombError as e:
-        raise ImageError(name, f"refused as a possible decompression bomb ({e})",
-                         "too-many-pixels") from None
+    except Image.DecompressionBombError as e:  # Pillow's own check, at twice its limit
+        raise ImageError(name, _bomb_problem(e), "too-many-pixels") from None
     except UnidentifiedImageError:
         extra = needs_extra(data[:64], name)
         if extra:
@@ -84,6 +84,16 @@ def _open_bytes(data: bytes, name: str) -> Image.Image:
                          + ", ".join(accepted_formats()) + ")", "not-an-image") from None
     except Exception as e:  # Pillow raises many types for a damaged header
         raise ImageError(name, f"damaged image header ({describe(e)})") from None
+
+
+def _bomb_problem(e: Exception) -> str:
+    """Pillow's refusal in the words of ``check_pixels`` (its message names twice its limit)."""
+    found = re.search(r"\((\d+) pixels\)", str(e))
+    if found is None:
+        return f"refused as a possible decompression bomb ({e})"
+    n = int(found.group(1))
+    return (f"refused as a possible decompression bomb: {n / 1e6:.1f} megapixels exceeds the "
+            f"limit of {MAX_PIXELS / 1e6:.1f} megapixels ({n} pixels > {MAX_PIXELS})")
 
 
 def name_of(src: Any) -> str:

@@ -32,7 +32,7 @@ from neuralcodes.index.builder import check_model
 from neuralcodes.index.encoder import Encoder
 from neuralcodes.index.leases import Lease
 from neuralcodes.index.manifest import check_codes
-from neuralcodes.index.pca_step import pca_from_bytes, projector
+from neuralcodes.index.pca_step import check_pca, pca_from_bytes, projector
 from neuralcodes.index.plan import abs_path
 from neuralcodes.index.result import SearchResult
 from neuralcodes.index.store import (
@@ -124,7 +124,9 @@ class Index:
                                **tuning)
         if manifest.get("pca") and not (gen / PCA_FILE).is_file():
             raise DataError(gen / PCA_FILE, "missing: the index records a PCA; rebuild it")
-        pca = pca_from_bytes((gen / PCA_FILE).read_bytes()) if manifest.get("pca") else None
+        pca = pca_from_bytes((gen / PCA_FILE).read_bytes(), gen / PCA_FILE) \
+            if manifest.get("pca") else None
+        check_pca(pca, manifest, gen / PCA_FILE)
         index = cls(root, manifest, entries, vectors, backend, encoder, pca, lease=lease,
                     encode_lock=lock)
         index._tuning = tuning

@@ -9,6 +9,7 @@ describes every field.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -26,6 +27,7 @@ ARTIFACT = "index"
 FORMAT = 1  # bump when the layout changes; older indexes are refused
 IMAGE_POLICY = "centre square crop, Lanczos resize, EXIF orientation, RGB"
 GENERATION_NAME = re.compile(r"gen-\d{6}")
+MAX_ID = 2**62  # ids are int64 in searches: far below its limit
 
 # key -> the JSON type it must have (every index of this format has them all)
 REQUIRED: dict[str, type | tuple[type, ...]] = {
@@ -132,8 +134,10 @@ def _value_problems(m: dict[str, Any]) -> list[str]:
         out.append("'skipped' must hold [path, problem, ...] lists")
     if not all(isinstance(p, str) for p in m["excluded"]):
         out.append("'excluded' must hold paths")
-    if m["next_id"] < 0:
-        out.append(f"'next_id' must not be negative, got {m['next_id']}")
+    if not 0 <= m["next_id"] < MAX_ID:
+        out.append(f"'next_id' must be in [0, 2**62), got {m['next_id']}")
+    if not os.path.isabs(m["photos_root"]):
+        out.append(f"'photos_root' must be an absolute path, got {m['photos_root']!r}")
     return out
 
 

@@ -23,6 +23,7 @@ from neuralcodes.progress import Progress
 from neuralcodes.runs import RunDir, load_code_set
 
 PCA_MIN, PCA_MAX = 16, 512
+PCA_NAME = "pca.npz"  # the file a generation keeps it in (store.PCA_FILE)
 
 
 def check_pca_dims(dims: int | None) -> None:
@@ -113,8 +114,23 @@ def pca_to_bytes(pca: Any) -> bytes:
         return (Path(tmp) / "pca.npz").read_bytes()
 
 
-def pca_from_bytes(blob: bytes) -> Any:
+def pca_from_bytes(blob: bytes, name: str | Path = PCA_NAME) -> Any:
+    """The PCA saved in ``blob`` (the bytes of the file ``name``, named in errors)."""
     from neuralcodes.postprocess.pca import load_pca
 
     source: Any = io.BytesIO(blob)  # np.load reads file objects as well as paths
-    return load_pca(source)
+    try:
+        return load_pca(source)
+    except DataError as e:
+        raise DataError(name, e.problem) from None
+
+
+def check_pca(pca: Any, manifest: dict[str, Any], path: str | Path) -> None:
+    """Refuse a PCA whose shape is not the manifest's (``code_dim`` in, ``dim`` out)."""
+    if pca is None:
+        return
+    shape = tuple(np.shape(pca.components))  # (dims, D)
+    if shape != (manifest["dim"], manifest["code_dim"]) or np.shape(pca.mean) != shape[1:]:
+        raise DataError(path, f"a PCA of shape {shape}, but the manifest says "
+                        f"{manifest['code_dim']} -> {manifest['dim']} dimensions: damaged "
+                        "index (rebuild it)")

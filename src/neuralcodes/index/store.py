@@ -41,7 +41,7 @@ from neuralcodes.artifacts import atomic_write_bytes, atomic_write_json, read_js
 from neuralcodes.errors import DataError
 from neuralcodes.images import INDEX_MARKER
 from neuralcodes.index.leases import in_use, try_lock, unlock
-from neuralcodes.index.manifest import validate_manifest
+from neuralcodes.index.manifest import GENERATION_NAME, validate_manifest
 from neuralcodes.names import shown
 
 MANIFEST = "manifest.json"
@@ -83,14 +83,34 @@ def generation_dir(index_dir: str | Path, manifest: dict[str, Any]) -> Path:
 
 
 def read_entries(gen_dir: Path) -> list[Entry]:
+    """The entries of a generation, each checked (types, distinct ids): a damaged file is one
+    ``DataError``, never an entry that fails later."""
     path = gen_dir / ENTRIES
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-        return [Entry(**json.loads(line)) for line in lines if line.strip()]
+        entries = [_entry(json.loads(line), n) for n, line in enumerate(lines, 1) if line.strip()]
     except FileNotFoundError:
         raise DataError(path, "file not found") from None
     except (ValueError, TypeError) as e:
         raise DataError(path, f"corrupt entries file ({e})") from None
+    if len({e.id for e in entries}) != len(entries):
+        raise DataError(path, "corrupt entries file (an id is given to two entries)")
+    return entries
+
+
+_ENTRY_TYPES = {"id": int, "path": str, "sha256": str, "size": int, "mtime_ns": int}
+
+
+def _entry(obj: Any, line: int) -> Entry:
+    """One line of entries.jsonl as an ``Entry``; ``ValueError`` saying what is wrong."""
+    if not isinstance(obj, dict) or set(obj) != set(_ENTRY_TYPES):
+        raise ValueError(f"line {line} is not an object with the keys {list(_ENTRY_TYPES)}")
+    for key, kind in _ENTRY_TYPES.items():
+        if not isinstance(obj[key], kind) or isinstance(obj[key], bool):
+            raise ValueError(f"line {line}: {key!r} must be {kind.__name__}, got {obj[key]!r}")
+    if obj["id"] < 0 or not obj["path"]:
+        raise ValueError(f"line {line}: a negative id or an empty path")
+    return Entry(**obj)
 
 
 def read_vectors(gen_dir: Path, n_entries: int, *, mmap: bool = False) -> np.ndarray:
@@ -152,16 +172,23 @@ def current_generation(index_dir: str | Path) -> str | None:
 
 
 def _next_generation(root: Path) -> str:
-    numbers = [int(p.name[4:]) for p in root.glob("gen-*") if p.name[4:].isdigit()]
+    numbers = [int(p.name[4:]) for p in _generations(root)]
     return f"gen-{max(numbers, default=0) + 1:06d}"
+
+
+def _generations(root: Path) -> list[Path]:
+    """The generation folders of an index: ``gen-NNNNNN`` exactly (a user's ``gen-holiday``
+    beside an index built with --force is not one, and is never deleted)."""
+    return sorted(p for p in root.glob("gen-*") if GENERATION_NAME.fullmatch(p.name))
 
 
 def prune(root: Path, current: str, previous: str | None = None) -> None:
     """Delete temporary folders and every generation but ``current`` and ``previous`` (the one
     the manifest named before), unless a running reader holds a lease on it."""
     for tmp in [*root.glob(".gen-*.tmp"), *root.glob(".gen-*.trash")]:
-        shutil.rmtree(tmp, ignore_errors=True)
-    for gen in sorted(root.glob("gen-*")):
+        if GENERATION_NAME.fullmatch(tmp.name[1:].rsplit(".", 1)[0]):
+            shutil.rmtree(tmp, ignore_errors=True)
+    for gen in _generations(root):
         if gen.name not in (current, previous) and gen.is_dir() and not in_use(root, gen.name):
             _remove_generation(root, gen.name)
 

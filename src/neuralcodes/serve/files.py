@@ -97,11 +97,16 @@ def open_indexed(index: Index, image_id: int) -> Iterator[Opened]:
     except OSError as e:
         raise UnknownId(f"the file of id {image_id} ({shown}) cannot be read: {e.strerror}"
                         ) from None
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(f.fileno())
+    try:
+        st = os.fstat(fd)  # before fdopen, which refuses a folder with its own error
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
             raise UnknownId(f"the file of id {image_id} ({shown}) is not a regular file of at "
                             f"most {MAX_FILE_BYTES // 2**20} MiB")
+        f = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with f:
         same = (st.st_size, st.st_mtime_ns) == (entry.size, entry.mtime_ns)
         yield Opened(entry, shown, f, same)
 
