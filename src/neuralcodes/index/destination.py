@@ -4,8 +4,8 @@ A build refuses a folder it cannot write, an existing folder of the user's that 
 (it would write its files among theirs), and an existing index of another model, layer or photo
 folder (it would silently replace it); ``force`` allows the last two. A folder of the user's with
 the name of one the index works in and deletes when done (``staging``, ``shards``, ``readers``)
-is refused even with ``force``; among generations, only ``gen-NNNNNN`` folders are the index's. Update, add and remove
-need an existing index folder that can be written.
+is refused even with ``force``; among generations, only ``gen-NNNNNN`` folders are the index's.
+Update, add and remove need an existing index folder that can be written.
 """
 
 from __future__ import annotations
