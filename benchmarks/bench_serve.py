@@ -11,7 +11,8 @@ a few photos are added, removed and changed and ``neuralcodes index update`` run
 go on, past ``--searches`` if need be, until the last update is done). Every answer
 names its generation; it is consistent when every id it lists is in that generation with that
 path, sorted by distance. Printed: errors, inconsistent answers, p50, p95, requests/s, the
-server's RSS at start and end, the generations that answered.
+server's RSS at start and end and its growth, the generations that answered, and which targets
+were met.
 
 Part 2 (issue "memory under large uploads"): ``--uploads`` PNGs of ``--megapixels`` (a 200 KB
 PNG of 64 megapixels decodes to 192 MB) at ``--upload-concurrency``, while one client searches
@@ -132,9 +133,16 @@ def load_part(index_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
         final = run_load(address, jobs_of(jobs[:20]), 1, Generations(index_dir))
         end_mb = rss_mb(pid)
     current = json.loads((index_dir / "manifest.json").read_text())["generation"]
-    return {**result.summary(), "rss_start_mb": round(start_mb), "rss_end_mb": round(end_mb),
-            "updates": updates, "after_updates": final.summary()["generations"],
-            "manifest_generation": current}
+    summary = result.summary()
+    growth = round(end_mb - start_mb)
+    targets = {"0 errors": summary["errors"] == 0,
+               "every answer from one consistent generation": summary["inconsistent"] == 0,
+               "memory growth < 50 MB": growth < 50,
+               "both updates done": all(u["rc"] == 0 for u in updates)}
+    return {**summary, "rss_start_mb": round(start_mb), "rss_end_mb": round(end_mb),
+            "rss_growth_mb": growth, "updates": updates,
+            "after_updates": final.summary()["generations"], "manifest_generation": current,
+            "targets_met": targets}
 
 
 def main(argv: list[str] | None = None) -> None:

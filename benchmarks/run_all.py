@@ -5,9 +5,11 @@
 
 Ours: ``bench_train`` (training step vs Keras), ``bench_extract`` (codes vs Keras), ``bench_load``
 (decode + cache vs the notebook's loader), ``bench_search`` (mAP vs the notebook's scikit-learn
-way and FAISS, k-NN vs FAISS). Others': ``bench_retrieval``, ``bench_index`` and ``bench_scale``,
-included when present: rows if the module has ``compare(rounds) -> list[Row]``, else its printed
-output. A peer that is not installed (TensorFlow, FAISS) leaves its benchmark out with a note.
+way and FAISS, k-NN vs FAISS). Others': ``bench_retrieval``, ``bench_index``, ``bench_scale``,
+``bench_encode`` and ``bench_serve`` (the server under load while ``index update`` runs twice, and
+under large uploads), included when present: rows if the module has
+``compare(rounds) -> list[Row]``, else its printed output. A peer that is not installed
+(TensorFlow, FAISS) leaves its benchmark out with a note.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from benchmarks.common import REPO, WORK_DIR, Row, machine, stderr_log  # noqa: 
 from benchmarks.report import table, write_benchmarks_md  # noqa: E402
 
 OURS = ("train", "extract", "load", "search")
-OTHERS = ("retrieval", "index", "scale", "encode")
+OTHERS = ("retrieval", "index", "scale", "encode", "serve")
 RESULTS = WORK_DIR / "bench-rows.json"
 NEEDS = {"train": "tensorflow", "extract": "tensorflow", "search": "faiss",
          "encode": "transformers"}
