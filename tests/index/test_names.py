@@ -54,7 +54,10 @@ def test_search_update_and_remove_with_such_names(
         hit = index.search(photos / LATIN1, k=1)
         assert hit.paths == [str((photos / LATIN1).resolve())] and hit.distances[0] < 1e-3
         assert hit.relative_paths() == [LATIN1]
-        repr(hit).encode("utf-8", "surrogateescape")
+        assert repr(hit).splitlines()[1].endswith("  caf\\xe9.jpg")  # escaped, printable
+        page = hit._repr_html_()
+        page.encode("utf-8")  # a notebook sends it as UTF-8
+        assert 'title="caf\ufffd.jpg"' in page
     new_photo(photos / CONTROL, seed=52, fmt="PNG")  # changed content
     os.utime(photos / LATIN1, ns=(1, 1))  # touched only
     info = update_index(idx, device="cpu", workers=1)

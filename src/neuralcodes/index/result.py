@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from neuralcodes.names import display, shown
+
 REPR_ROWS = 10  # rows shown by repr(); the HTML table shows every result
 HTML_THUMB = 96  # pixels of a thumbnail in the notebook table
 
@@ -58,7 +60,7 @@ class SearchResult:
         if self.timings:
             head += " (" + ", ".join(f"{k.removesuffix('_ms')} {v:.1f} ms"
                                      for k, v in self.timings.items()) + ")"
-        rows = [f"  {r + 1:>3}  {float(d):.4f}  id {int(i):<6}  {p}" for r, (d, i, p) in
+        rows = [f"  {r + 1:>3}  {float(d):.4f}  id {int(i):<6}  {shown(p)}" for r, (d, i, p) in
                 enumerate(zip(self.distances, self.ids, self.relative_paths(), strict=True))]
         rows = rows[:REPR_ROWS]
         if len(self) > REPR_ROWS:
@@ -70,11 +72,11 @@ class SearchResult:
         cells = []
         for rank, (d, path, rel) in enumerate(
                 zip(self.distances, self.paths, self.relative_paths(), strict=True), 1):
-            name = html.escape(rel)
+            name = html.escape(display(rel))
             cells.append(
                 f'<td style="text-align:center;vertical-align:top;padding:4px">'
                 f"{_thumb_tag(path, name)}<br>#{rank} · {float(d):.4f}<br>"
-                f'<small title="{name}">{html.escape(Path(rel).name)}</small></td>')
+                f'<small title="{name}">{html.escape(display(Path(rel).name))}</small></td>')
         caption = html.escape(repr(self).splitlines()[0])
         return (f"<table><caption style='text-align:left'>{caption}</caption>"
                 f"<tr>{''.join(cells)}</tr></table>")
