@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from pathlib import Path
 
 import numpy as np
@@ -49,9 +48,8 @@ def test_build_then_reopen_without_decoding(dataset: Path, tmp_path: Path) -> No
         "manifest.json",
     ]
     rec2 = Recorder()
-    start = time.perf_counter()
     again = open_or_build_cache(read_tiny_imagenet(dataset), tmp_path / "c", progress=rec2)
-    assert time.perf_counter() - start < 1.0 and not _built(rec2)
+    assert not _built(rec2)  # reopened, not decoded again (its speed: benchmarks/bench_load.py)
     np.testing.assert_array_equal(np.asarray(again.images), expected)
 
 
