@@ -14,6 +14,11 @@ library to install): large blocks come from the heap (``M_MMAP_MAX = 0``) and th
 0.03 s of kernel time per step. The cost is that a process keeps what it once used: right for
 training and extraction, wrong for a long-lived server (``neuralcodes serve`` does not tune).
 
+The command line tunes at start-up the commands that train or extract codes; the library tunes
+once (``tune_once``) when a Python program enters one of its bulk entry points: ``train``,
+``run_experiment``, ``build_index`` / ``update_index``, ``Encoder.encode_images``. The query path
+(``Index.search``, ``Encoder.encode``) never does, so a server keeps glibc's behaviour.
+
 ``NEURALCODES_ALLOCATOR`` chooses otherwise: ``glibc`` (untuned), ``tuned`` (the default),
 ``tcmalloc`` or ``jemalloc`` (the process restarts with the library preloaded, when installed:
 ``reexec_with_allocator``), ``mimalloc`` (likewise; the ``cmeel-mimalloc`` wheel ships it).
@@ -82,6 +87,18 @@ def tune_malloc() -> bool:
     ok = all(libc.mallopt(param, value) == 1 for param, value in (
         (_M_MMAP_MAX, 0), (_M_TRIM_THRESHOLD, TRIM_THRESHOLD), (_M_TOP_PAD, TOP_PAD)))
     return bool(ok)
+
+
+@functools.cache
+def tune_once() -> bool:
+    """``tune_malloc`` the first time a process calls it; logs which allocator it uses (INFO).
+
+    Whether it applied. Called by the library's bulk entry points (see the module's text), so
+    a Python program gets what the command line gets; ``NEURALCODES_ALLOCATOR=glibc`` opts out.
+    """
+    applied = tune_malloc()
+    log.info(describe())
+    return applied
 
 
 def preloaded(env: Mapping[str, str] | None = None) -> str | None:
