@@ -5,7 +5,7 @@ gradient of L6 at full width, activations of tens of MB). glibc malloc serves ea
 above its mmap threshold (at most 32 MB) with a fresh ``mmap`` and gives it back with ``munmap``
 when it is freed, so every step maps and page-faults hundreds of MB afresh: measured on the
 full-width training step (batch 100, 2 cores), 237,000 minor page faults and 1.1 s of kernel time
-per step in fp32, 221,000 and 0.4 s in bf16 (``benchmarks/bench_alloc.py``).
+per step in fp32, 221,000 and 0.4 s in bf16 (the training rows of BENCHMARKS.md give both).
 
 ``tune_malloc`` fixes that inside glibc itself, with ``mallopt`` at run time (no restart, no
 library to install): large blocks come from the heap (``M_MMAP_MAX = 0``) and the heap keeps up to
