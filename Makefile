@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint bench install clean
+.PHONY: demo test test-all lint bench bench-quick bench-fresh bench-deps install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -32,9 +32,19 @@ lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 
-bench: $(STAMP)  ## the benchmarks of BENCHMARKS.md (installs the bench extra: TensorFlow CPU...)
-	$(BIN)/python -m pip install -q -e ".[bench]"
+# The bench extra: the peers (TensorFlow CPU, scikit-learn, FAISS); torch stays the one above.
+bench-deps: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[bench]" "$(TORCH)"
+
+bench: bench-deps  ## the benchmarks of BENCHMARKS.md (rewrites its table; about 45 minutes)
 	$(BIN)/python benchmarks/run_all.py
 
+bench-quick: bench-deps  ## every benchmark at small size (checks the wiring; a few minutes)
+	$(BIN)/python benchmarks/run_all.py --quick
+
+bench-fresh:  ## `make bench` in a new virtual environment made as the README's commands make it
+	rm -rf .venv-bench
+	$(MAKE) bench VENV=.venv-bench
+
 clean:
-	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-bench runs .pytest_cache .mypy_cache .ruff_cache

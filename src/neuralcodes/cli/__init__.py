@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     try:
         if argv is None and args.command in HEAVY_COMMANDS:  # a real process, not a test
-            allocator.tune_malloc()
+            allocator.tune_once()
             print(f"neuralcodes: {allocator.describe()}", file=sys.stderr)
         return int(args.func(args) or 0)
     except NeuralCodesError as e:

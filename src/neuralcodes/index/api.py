@@ -25,11 +25,11 @@ from typing import Any, overload
 
 import numpy as np
 
+from neuralcodes.encoder import Encoder
 from neuralcodes.errors import ConfigError, DataError
 from neuralcodes.images import MAX_PIXELS, ImageLike, load_image
 from neuralcodes.index.backends import Backend, load_backend
 from neuralcodes.index.builder import check_model
-from neuralcodes.index.encoder import Encoder
 from neuralcodes.index.leases import Lease
 from neuralcodes.index.manifest import check_codes
 from neuralcodes.index.pca_step import pca_from_bytes, projector

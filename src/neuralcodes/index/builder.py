@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,6 +36,9 @@ from neuralcodes.index.plan import (
 from neuralcodes.index.store import MANIFEST, Entry, append_log, writer_lock
 from neuralcodes.progress import Progress, ensure
 from neuralcodes.runs import RunDir
+
+if TYPE_CHECKING:
+    from neuralcodes import encoder as spec_encoder
 
 
 class LoggedProgress:
@@ -165,7 +168,8 @@ def open_for_update(index_dir: Path, *, run_dir: str | Path | None, device: str,
     return state, encoder
 
 
-def check_model(manifest: dict[str, Any], encoder: Encoder, index_dir: Path) -> None:
+def check_model(manifest: dict[str, Any], encoder: Encoder | spec_encoder.Encoder,
+                index_dir: Path) -> None:
     """Refuse an encoder whose model, layer or input differs from the one that built the index."""
     try:
         check_provenance(manifest, encoder.fingerprint(),

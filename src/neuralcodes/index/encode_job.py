@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from neuralcodes.allocator import tune_once
 from neuralcodes.images import MAX_PIXELS, DecodedFile, read_files
 from neuralcodes.index.checkpoint import CodeCache, file_key
 from neuralcodes.index.encoder import Encoder
@@ -52,6 +53,7 @@ def encode_paths(
     progress: Progress | None = None,
 ) -> EncodeResult:
     """Raw codes of the files ``paths`` (stored form, relative to ``root``)."""
+    tune_once()  # bulk extraction: the allocator of `neuralcodes index` (neuralcodes.allocator)
     progress = ensure(progress)
     start = time.perf_counter()
     result = EncodeResult()
