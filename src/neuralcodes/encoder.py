@@ -39,6 +39,7 @@ from neuralcodes.runs import RunDir, best_layer, latest_run
 if TYPE_CHECKING:
     from torch import nn
 
+    from neuralcodes.images import ImagePolicy
     from neuralcodes.models.backbone import Backbone
     from neuralcodes.models.preprocess import Preprocess
 
@@ -116,6 +117,11 @@ class Encoder:
     def preprocess(self) -> Preprocess | None:
         """The network's image preprocessing (None: a run folder's centre square + Lanczos)."""
         return self.backbone.preprocess
+
+    @property
+    def image_policy(self) -> ImagePolicy:
+        """How ``load`` brings an image to the network's input (``neuralcodes.images``)."""
+        return self.backbone.image_policy
 
     @property
     def dim(self) -> int:

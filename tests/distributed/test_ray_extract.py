@@ -21,7 +21,7 @@ def test_shard_worker_takes_the_pickled_encoder(
     photos = photo_maker(tmp_path / "photos", 4, bad=1).resolve()
     encoder = Encoder.from_run(run_dir, layer="L6", device="cpu", batch_size=2)
     sent = pickle.loads(pickle.dumps(encoder))  # what Ray sends: settings, not the network
-    assert sent._loaded is None and sent == encoder
+    assert sent._backbone is None and sent == encoder  # the network is not pickled
     files = sorted(rel_path(photos, p) for p in scan_images(photos))
     threads = torch.get_num_threads()
     try:

@@ -1,9 +1,9 @@
 """`neuralcodes benchmark NAME ...` and `neuralcodes benchmark download NAME`: the paper's
 benchmarks, each a subcommand with the same flags, scored into a result folder.
 
-Until every kind of network is an encoder (``--model SPEC``), ``--model`` takes a run folder:
-``RunFolderEncoder`` puts today's run-folder ``Encoder`` behind the benchmarks' ``ImageEncoder``
-contract (images read with the index's ``load_image`` at the network's input size).
+``--model SPEC`` is any network (a run folder, ``alexnet[:WEIGHTS.pth]``, ``hf:ORG/NAME[@REV]``,
+``hf:/folder``): ``neuralcodes.encoder.open_encoder`` gives the benchmarks' ``ImageEncoder``
+(images read by the network's own preprocessing).
 """
 
 from __future__ import annotations
@@ -11,19 +11,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
-from PIL import Image
+from typing import Any
 
 from neuralcodes.benchmarks.catalog import DESCRIPTION
 from neuralcodes.benchmarks.dataset import NAMES
 from neuralcodes.cli.progress_cli import ConsoleProgress
-
-if TYPE_CHECKING:  # not imported when the parser is built (it imports torch)
-    from neuralcodes.index.encoder import Encoder
 
 
 def register(subparsers: Any) -> None:
@@ -51,8 +44,10 @@ def _usage(p: argparse.ArgumentParser) -> int:
 def _add_run_flags(q: argparse.ArgumentParser, name: str) -> None:
     q.add_argument("--data", type=Path, required=True, help="the benchmark's folder, in its "
                    "official layout (see `neuralcodes benchmark download`)")
-    q.add_argument("--model", type=Path, required=True, help="a run folder with a trained model.pt")
-    q.add_argument("--layer", default=None, help="the code (default: the run's best layer)")
+    q.add_argument("--model", metavar="SPEC", required=True, help="the network: a run folder, "
+                   "alexnet[:WEIGHTS.pth], hf:ORG/NAME[@REV] or hf:/folder")
+    q.add_argument("--layer", default=None, help="the code (default: a run's best layer, a "
+                   "network's default code: L6 for AlexNet, e.g. cls for DINOv2)")
     q.add_argument("--pca", type=int, default=None, help="PCA-compress the codes to D dims")
     q.add_argument("--pca-fit-on", default=None, metavar="DIR", help="a folder of images to fit "
                    "PCA on (another dataset, e.g. another benchmark's folder), or 'self' for this "
@@ -73,40 +68,6 @@ def _add_run_flags(q: argparse.ArgumentParser, name: str) -> None:
     q.add_argument("--device", default="auto", help="auto (default), cpu, cuda, mps")
 
 
-@dataclass
-class RunFolderEncoder:
-    """A run folder's network as an ``ImageEncoder``."""
-
-    inner: Encoder
-
-    @property
-    def layer(self) -> str:
-        return self.inner.layer
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    def load(self, src: str | Path | Image.Image) -> np.ndarray:
-        from neuralcodes.images import load_image
-
-        return load_image(src, self.inner.image_size)
-
-    def encode(self, images: np.ndarray) -> np.ndarray:
-        return self.inner.encode(images)
-
-    def fingerprint(self) -> dict[str, Any]:
-        return {"kind": "run", "run_dir": str(self.inner.run_dir), **self.inner.fingerprint()}
-
-
-def run_folder_encoder(run_dir: Path, layer: str | None, device: str = "auto",
-                       batch_size: int = 64) -> RunFolderEncoder:
-    from neuralcodes.index.encoder import Encoder
-
-    return RunFolderEncoder(Encoder.from_run(run_dir, layer=layer, device=device,
-                                             batch_size=batch_size))
-
-
 def cmd_benchmark(args: argparse.Namespace) -> int:
     from neuralcodes.benchmarks import BenchmarkConfig, run_benchmark
 
@@ -115,7 +76,10 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         whiten=args.whiten, rotated=str(args.rotated) if getattr(args, "rotated", None) else None,
         batch_size=args.batch_size, workers=args.workers, n_bootstrap=args.bootstrap,
         figure_queries=args.figure)
-    encoder = run_folder_encoder(args.model, args.layer, args.device, args.batch_size)
+    from neuralcodes.encoder import open_encoder
+
+    encoder = open_encoder(args.model, layer=args.layer, device=args.device,
+                           batch_size=args.batch_size)
     suffix = f"-pca{args.pca}" if args.pca else ""
     out = args.out or Path("runs/benchmarks") / f"{args.benchmark}-{encoder.layer}{suffix}"
     _show_logs()

@@ -13,13 +13,17 @@ from typing import Any
 from neuralcodes.cli.progress_cli import ConsoleProgress
 from neuralcodes.errors import ConfigError
 
+MOVED = ("the network's SPEC, if it is not where the index records it (a run folder, "
+         "alexnet:PATH, hf:ORG/NAME[@REV], hf:/folder); checked against the index")
 LOCAL = "local"  # --ray without an address: start a local Ray on this machine
 RAY_OPTIONS = ("ray_workers", "cpus_per_worker", "num_gpus_per_worker", "shard_size", "shards")
 FAISS_OPTIONS = ("nlist", "nprobe", "hnsw_m", "ef_construction", "ef_search")
 LABELS = {  # index info: key -> what the table shows
     "index_dir": "index", "skipped": "skipped files", "excluded": "removed by hand (excluded)",
-    "photos_root": "photos folder", "run_dir": "run folder", "model_name": "model",
-    "model_hash": "model hash", "model_status": "model status", "image_size": "image size",
+    "photos_root": "photos folder", "model": "model (SPEC)", "kind": "network kind",
+    "run_dir": "run folder", "model_name": "architecture", "model_hash": "model hash",
+    "hub_id": "hub id", "weights_sha256": "weights sha256", "image_policy": "image input",
+    "model_status": "model status", "image_size": "image size",
     "code_dim": "code dims", "dim": "stored dims", "backend_params": "backend parameters",
     "recall_at_10": "recall@10", "generation_bytes": "generation size",
     "neuralcodes_version": "neuralcodes version",
@@ -35,14 +39,14 @@ def register(subparsers: Any) -> None:
 
     update = actions.add_parser("update", help="pick up new, changed and deleted files")
     update.add_argument("index_dir")
-    update.add_argument("--model", metavar="RUN_DIR", help="the run folder, if it has moved")
+    update.add_argument("--model", metavar="SPEC", help=MOVED)
     _job_options(update)
     update.set_defaults(func=_update)
 
     add = actions.add_parser("add", help="add (or refresh) files or folders")
     add.add_argument("index_dir")
     add.add_argument("files", nargs="+")
-    add.add_argument("--model", metavar="RUN_DIR", help="the run folder, if it has moved")
+    add.add_argument("--model", metavar="SPEC", help=MOVED)
     _job_options(add)
     add.set_defaults(func=_add)
 
@@ -62,8 +66,13 @@ def _build_parser(actions: Any) -> None:
     build = actions.add_parser("build", help="index every image under a folder")
     build.add_argument("photos_dir", help="folder of images, scanned recursively")
     build.add_argument("--out", required=True, help="index folder to write")
-    build.add_argument("--model", metavar="RUN_DIR", help="trained run folder (default: newest)")
-    build.add_argument("--layer", help="code layer, e.g. L6 (default: the run's best)")
+    build.add_argument("--model", metavar="SPEC", help="the network: a trained run folder "
+                       "(default: the newest under ./runs), 'alexnet' or alexnet:WEIGHTS.pth, "
+                       "hf:ORG/NAME[@REVISION] (a Hugging Face model, fetched on first use when "
+                       "online), or hf:/folder (saved with save_pretrained)")
+    build.add_argument("--layer", help="the code: a layer such as L6, or a named code such as "
+                       "cls, patch-mean, block9 (default: a run's best layer, a network's "
+                       "documented default: docs/models.md)")
     build.add_argument("--pca", type=int, metavar="DIMS", help="compress codes to 16..512 dims")
     build.add_argument("--force", action="store_true", help="write into an existing folder "
                        "that is not an index, or replace an index of another model or layer")
@@ -74,7 +83,8 @@ def _build_parser(actions: Any) -> None:
 
 
 def _job_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--batch-size", type=int, default=256, help="images per forward pass")
+    p.add_argument("--batch-size", type=int, help="images per forward pass (default: 256 for "
+                   "a run folder, 64 for AlexNet, 32 for a Hugging Face model)")
     p.add_argument("--workers", type=int, help="decoding processes (default: the cores, <= 8)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
@@ -121,7 +131,7 @@ def _build_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     backend = args.backend or ("faiss" if args.faiss_factory else "exact")
     params = AnnParams(**{k: getattr(args, k) for k in FAISS_OPTIONS},
                        factory=args.faiss_factory)
-    return {"run_dir": args.model, "layer": args.layer, "pca": args.pca, "backend": backend,
+    return {"model": args.model, "layer": args.layer, "pca": args.pca, "backend": backend,
             "params": params, "batch_size": args.batch_size, "device": args.device,
             "force": args.force, "progress": ConsoleProgress(args.quiet)}
 
@@ -151,7 +161,7 @@ def _build(args: argparse.Namespace) -> int:
 def _update(args: argparse.Namespace) -> int:
     from neuralcodes.index import update_index
 
-    _summary(update_index(args.index_dir, run_dir=args.model, batch_size=args.batch_size,
+    _summary(update_index(args.index_dir, model=args.model, batch_size=args.batch_size,
                           workers=args.workers, device=args.device,
                           progress=ConsoleProgress(args.quiet)))
     return 0
@@ -160,7 +170,7 @@ def _update(args: argparse.Namespace) -> int:
 def _add(args: argparse.Namespace) -> int:
     from neuralcodes.index import add_files
 
-    _summary(add_files(args.index_dir, args.files, run_dir=args.model,
+    _summary(add_files(args.index_dir, args.files, model=args.model,
                        batch_size=args.batch_size, workers=args.workers, device=args.device,
                        progress=ConsoleProgress(args.quiet)))
     return 0

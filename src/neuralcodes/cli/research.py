@@ -18,14 +18,18 @@ from neuralcodes.config import Estimator, Pooling, Recipe, choices
 from neuralcodes.tables import markdown_table
 
 POOLINGS = choices(Pooling)
+SPECS = "a run folder, alexnet[:WEIGHTS.pth], hf:ORG/NAME[@REV] or hf:/folder"
 
 WHITEN = {"no": (False,), "yes": (True,), "both": (False, True)}
 
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("sweep", help="layer x pooling x PCA dims x whitening x query "
-                              "expansion on a run's out-of-domain retrieval")
-    p.add_argument("run_dir", type=Path)
+                              "expansion on a run's out-of-domain retrieval",
+                              description="Sweep the code sets of a neuralcodes run folder (its "
+                              "own network and out-of-domain task; for another network use "
+                              "folder-retrieval or benchmark with --model SPEC).")
+    p.add_argument("run_dir", type=Path, help="a neuralcodes run folder (a trained run)")
     p.add_argument("--layers", nargs="+", default=["L5", "L6", "L7"],
                    help="layers (default L5 L6 L7)")
     p.add_argument("--pool", nargs="*", default=[], help="poolings of --conv-layer "
@@ -57,13 +61,15 @@ def register(subparsers: Any) -> None:
                    help="seed of the new head, the split and the batch order (default %(default)s)")
     p.set_defaults(func=cmd_finetune)
 
-    p = subparsers.add_parser("compare", help="two runs' codes on the same retrieval task, with a "
-                              "paired test")
-    p.add_argument("run_a", type=Path)
-    p.add_argument("run_b", type=Path)
-    p.add_argument("--layer", nargs="+", default=["L6"],
-                   help="layers or specs such as conv5:spoc (default L6)")
-    p.add_argument("--data", type=Path, help="a labelled folder (default: RUN_A's OOD images)")
+    p = subparsers.add_parser("compare", help="two networks' codes on the same retrieval task, "
+                              "with a paired test")
+    p.add_argument("run_a", metavar="A", help=f"network A: a model SPEC ({SPECS})")
+    p.add_argument("run_b", metavar="B", help="network B: a model SPEC")
+    p.add_argument("--layer", nargs="+", default=None,
+                   help="codes both networks have: layers or specs such as conv5:spoc (default: "
+                   "A's default code, e.g. a run's best layer, with B's own if B lacks it)")
+    p.add_argument("--data", type=Path, help="a labelled folder (default: A's out-of-domain "
+                   "images when A is a run folder; required otherwise)")
     _add_scoring_flags(p, qe=False)
     p.add_argument("--out", type=Path, help="write compare.md and compare.json there")
     p.set_defaults(func=cmd_compare)
@@ -87,10 +93,12 @@ def _register_folder_retrieval(subparsers: Any) -> None:
                               "folder (each image queries the rest)")
     p.add_argument("folder", type=Path, help="one subfolder of images per class")
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--model", type=Path, help="a run folder with a trained model.pt")
-    g.add_argument("--alexnet", type=Path, help="AlexNet weights in the PyTorch model-zoo layout")
-    p.add_argument("--layers", nargs="+", default=["L5", "L6", "L7"],
-                   help="layers or specs such as conv5:spoc (default L5 L6 L7)")
+    g.add_argument("--model", metavar="SPEC", help=f"the network: {SPECS}")
+    g.add_argument("--alexnet", type=Path, metavar="WEIGHTS", help="deprecated: "
+                   "--model alexnet:WEIGHTS.pth")
+    p.add_argument("--layers", nargs="+", default=None,
+                   help="layers or specs such as conv5:spoc (default L5 L6 L7 where the network "
+                   "has them, else its default code, e.g. cls)")
     p.add_argument("--pca", nargs="*", type=int, default=[],
                    help="PCA sizes, e.g. 128 (default none)")
     p.add_argument("--whiten", action="store_true", help="PCA-whiten (default off)")

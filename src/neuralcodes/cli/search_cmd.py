@@ -16,7 +16,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("-k", type=int, default=10, help="how many results (default: 10)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--grid", metavar="OUT_PNG", help="also draw the query and the results")
-    parser.add_argument("--model", metavar="RUN_DIR", help="the run folder, if it has moved")
+    parser.add_argument("--model", metavar="SPEC", help="the network's SPEC, if it is not "
+                        "where the index records it (checked against the index)")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
     parser.add_argument("--qe", type=int, default=0, metavar="N",
                         help="query expansion with the N first results (default: off)")
@@ -32,7 +33,7 @@ def register(subparsers: Any) -> None:
 def _search(args: argparse.Namespace) -> int:
     from neuralcodes.index import Index
 
-    index = Index.open(args.index_dir, run_dir=args.model, device=args.device,
+    index = Index.open(args.index_dir, model=args.model, device=args.device,
                        nprobe=args.nprobe, ef_search=args.ef_search)
     result = index.search(args.query, k=args.k, qe=args.qe, qe_alpha=args.qe_alpha)
     if args.grid:

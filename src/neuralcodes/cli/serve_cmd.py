@@ -27,8 +27,9 @@ def register(subparsers: Any) -> None:
                    help="address to listen on (default 127.0.0.1: this computer only; 0.0.0.0 lets "
                    "anyone on the network search and see the indexed images)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument("--model", metavar="RUN_DIR", default=None,
-                   help="the run folder whose model built the index (default: the one it records)")
+    p.add_argument("--model", metavar="SPEC", default=None,
+                   help="the network that built the index, if it is not where the index records "
+                   "it (default: the one it records; checked against the index)")
     p.add_argument("--max-upload-mb", type=_positive, default=DEFAULT_MAX_UPLOAD_BYTES / MIB,
                    help="largest query image accepted, in MiB (default 20)")
     p.add_argument("--max-megapixels", type=_positive, default=MAX_PIXELS / 1e6,
@@ -48,7 +49,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from neuralcodes.index.api import Index
     from neuralcodes.serve import create_app
 
-    index = Index.open(args.index_dir, run_dir=args.model)
+    index = Index.open(args.index_dir, model=args.model)
     app = create_app(index, max_upload_bytes=int(args.max_upload_mb * MIB),
                      max_pixels=int(args.max_megapixels * 1e6))
     _announce(args.host, args.port, len(index))

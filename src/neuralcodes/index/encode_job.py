@@ -60,7 +60,7 @@ def encode_paths(
     todo = _take_cached(root, paths, cache, result)
     if result.n_resumed:
         progress.log(f"resuming: {result.n_resumed} files were encoded by an interrupted job")
-    decoded = read_files([abs_path(root, p) for p in todo], encoder.image_size,
+    decoded = read_files([abs_path(root, p) for p in todo], encoder.image_policy,
                          workers=workers, max_pixels=max_pixels)
     batch: list[tuple[str, DecodedFile]] = []
     for stored, item in zip(todo, progress.track(decoded, total=len(todo), desc="encoding"),
