@@ -81,7 +81,7 @@ class Index:
         revision, layer or preprocessing that differs from the one that built the index is
         refused, saying what differs. ``nprobe`` / ``ef_search``: search settings of an IVF /
         HNSW index (default: the saved ones)."""
-        root = Path(index_dir).resolve()
+        root = Path(index_dir).expanduser().resolve()
         if encoder is None:
             encoder = open_index_encoder(read_manifest(root), model_argument(model, run_dir),
                                          device=device, batch_size=batch_size)

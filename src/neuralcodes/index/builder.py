@@ -67,10 +67,10 @@ def prepare_build(
     """What every build checks before any work: the settings, the photo folder, the model and
     the destination. Returns (index folder, settings, encoder)."""
     check_pca_dims(pca)
-    root = Path(photos_dir).resolve()
+    root = Path(photos_dir).expanduser().resolve()
     if not root.is_dir():
         raise DataError(root, "not a folder")
-    out = Path(out_dir).resolve()
+    out = Path(out_dir).expanduser().resolve()
     if out == root:
         raise ConfigError(f"--out {out}: the index needs a folder of its own, not the photo "
                           "folder itself (a subfolder of it is fine: it is not scanned)")

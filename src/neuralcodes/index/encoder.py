@@ -69,13 +69,15 @@ def open_index_encoder(manifest: Mapping[str, Any], model: Spec | None = None, *
                         "or has no model; name the same model with --model RUN_DIR (or "
                         "--model SPEC), or rebuild the index")
     try:
-        return open_encoder(spec, layer=str(manifest["layer"]), device=device,
-                            batch_size=batch_size)
+        encoder = open_encoder(spec, device=device, batch_size=batch_size)
     except DataError as e:
         if model is not None:
             raise
         raise DataError(e.path, f"{e.problem} (the network that built this index, {spec}: "
                         "name it with --model SPEC where it is now)") from None
+    if manifest["layer"] in encoder.layers:  # else another network: check_model names it
+        encoder.layer = str(manifest["layer"])
+    return encoder
 
 
 def check_model(manifest: Mapping[str, Any], encoder: Encoder, index_dir: Path) -> None:
