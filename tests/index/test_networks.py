@@ -119,8 +119,9 @@ def test_a_moved_model_folder_is_named_and_can_be_given(
         hf_folder: Path, hf_index: tuple[Path, Path], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     shutil.copytree(hf_folder, tmp_path / "net")
+    photos = shutil.copytree(hf_index[0], tmp_path / "photos")
     monkeypatch.chdir(tmp_path)
-    assert main(["index", "build", str(hf_index[0]), "--out", "idx", "--model", "hf:./net",
+    assert main(["index", "build", str(photos), "--out", "idx", "--model", "hf:./net",
                  "--layer", "block1", "--workers", "1", "--device", "cpu", "-q"]) == 0
     m = json.loads((tmp_path / "idx" / "manifest.json").read_text())
     assert (m["model"], m["layer"]) == (f"hf:{tmp_path / 'net'}", "block1")  # absolute
@@ -128,9 +129,38 @@ def test_a_moved_model_folder_is_named_and_can_be_given(
     with pytest.raises(DataError, match=r"net: no such model folder .*name it with --model SPEC"):
         Index.open("idx")
     capsys.readouterr()
-    query = str(hf_index[0] / "p2.jpg")
+    query = str(photos / "p2.jpg")
     assert main(["search", "idx", query, "-k", "2", "--model", "hf:moved", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["results"][0]["path"] == query
+    (photos / "new.jpg").write_bytes((photos / "p2.jpg").read_bytes())
+    # an update that names the model again records where it is now
+    assert main(["index", "update", "idx", "--model", "hf:moved", "--workers", "1", "-q"]) == 0
+    assert json.loads((tmp_path / "idx" / "manifest.json").read_text())["model"] == (
+        f"hf:{tmp_path / 'moved'}")
+    with Index.open("idx") as index:
+        assert index.encoder.layer == "block1"
+
+
+def test_a_hub_model_is_pinned_to_its_revision(hf_folder: Path, hf_index: tuple[Path, Path],
+                                               tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from ..models.helpers import fake_hub_cache
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens: never downloads
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    commit = fake_hub_cache(tmp_path / "hub", "tiny/dinov2", hf_folder)
+    build_index(hf_index[0], tmp_path / "idx", model="hf:tiny/dinov2", device="cpu", workers=1)
+    m = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    assert (m["model"], m["hub_id"], m["revision"], m["weights_sha256"]) == (
+        f"hf:tiny/dinov2@{commit}", "tiny/dinov2", commit, None)
+    newer = fake_hub_cache(tmp_path / "hub", "tiny/dinov2",
+                           _other_weights(hf_folder, tmp_path / "v2"))  # main moves on
+    with Index.open(tmp_path / "idx", device="cpu") as index:  # the pinned snapshot, cached
+        assert index.encoder.fingerprint()["revision"] == commit
+    with pytest.raises(ArtifactMismatchError, match=f"revision: artifact has '{commit}', "
+                       f"expected '{newer}'"):
+        Index.open(tmp_path / "idx", "hf:tiny/dinov2")
 
 
 def test_index_info_shows_the_fingerprint(hf_index: tuple[Path, Path],

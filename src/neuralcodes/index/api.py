@@ -26,7 +26,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from neuralcodes.encoder import Encoder
+from neuralcodes.encoder import Encoder, open_encoder
 from neuralcodes.errors import ConfigError, DataError
 from neuralcodes.images import MAX_PIXELS, ImageLike, ImagePolicy, load_image
 from neuralcodes.index.backends import Backend, load_backend
@@ -93,8 +93,6 @@ class Index:
               layer: str | None = None, device: str = "auto", **kwargs: Any) -> Index:
         """``build_index(photos_dir, out_dir, model=SPEC, layer=..., **kwargs)``, then the
         index opened with the same (already loaded) network."""
-        from neuralcodes.encoder import open_encoder
-
         spec = model_argument(model, kwargs.pop("run_dir", None))
         encoder = kwargs.pop("encoder", None) or open_encoder(
             spec, layer=layer, device=device, batch_size=kwargs.pop("batch_size", None))
@@ -190,8 +188,8 @@ class Index:
                 "photos_root", "pca", "backend", "generation", "created", "updated",
                 "neuralcodes_version")
         return {"index_dir": str(self.index_dir), "count": len(self), "dim": self.dim,
-                **{k: m.get(k) for k in keys}, "skipped": len(m.get("skipped", [])),
-                "excluded": len(m.get("excluded", []))}
+                **{k: m.get(k) for k in keys}, "model": m.get("model") or m.get("run_dir"),
+                "skipped": len(m.get("skipped", [])), "excluded": len(m.get("excluded", []))}
 
     def entry_of(self, image_id: int) -> Entry:
         """The entry (path, content hash, size, mtime) of an indexed image id."""

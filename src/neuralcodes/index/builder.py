@@ -170,10 +170,15 @@ def _finish(state: State, plan: Plan, result: EncodeResult, cache: CodeCache,
 
 def open_for_update(index_dir: Path, *, model: Spec | None, device: str,
                     batch_size: int | None) -> tuple[State, Encoder]:
-    """The current state of an index and its encoder, refusing a model that differs."""
+    """The current state of an index and its encoder, refusing a model that differs; a
+    ``model`` named again (it has moved) is what the next generation's manifest records."""
     state = load_state(index_dir)
     encoder = open_index_encoder(state.manifest, model, device=device, batch_size=batch_size)
     check_model(state.manifest, encoder, index_dir)
+    if model is not None:
+        state.manifest["model"] = spec_of(encoder)
+        if encoder.run_dir is not None:
+            state.manifest["run_dir"] = str(encoder.run_dir)
     return state, encoder
 
 
