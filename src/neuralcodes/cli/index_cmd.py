@@ -10,6 +10,13 @@ import argparse
 import json
 from typing import Any
 
+from neuralcodes.cli.options import (
+    add_device_option,
+    add_json_option,
+    add_layer_option,
+    add_pca_option,
+)
+from neuralcodes.cli.output import print_json
 from neuralcodes.cli.progress_cli import ConsoleProgress
 from neuralcodes.errors import ConfigError
 
@@ -49,12 +56,12 @@ def register(subparsers: Any) -> None:
     remove = actions.add_parser("remove", help="remove files or folders from the index")
     remove.add_argument("index_dir")
     remove.add_argument("files", nargs="+")
-    remove.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    add_json_option(remove)
     remove.set_defaults(func=_remove)
 
     info = actions.add_parser("info", help="what the index holds and what built it")
     info.add_argument("index_dir")
-    info.add_argument("--json", action="store_true", help="print JSON (plain keys and values)")
+    add_json_option(info)
     info.set_defaults(func=_info)
 
 
@@ -63,8 +70,8 @@ def _build_parser(actions: Any) -> None:
     build.add_argument("photos_dir", help="folder of images, scanned recursively")
     build.add_argument("--out", required=True, help="index folder to write")
     build.add_argument("--model", metavar="RUN_DIR", help="trained run folder (default: newest)")
-    build.add_argument("--layer", help="code layer, e.g. L6 (default: the run's best)")
-    build.add_argument("--pca", type=int, metavar="DIMS", help="compress codes to 16..512 dims")
+    add_layer_option(build, many=False, default_text="the layer with the run's best mAP")
+    add_pca_option(build, many=False)
     build.add_argument("--force", action="store_true", help="write into an existing folder "
                        "that is not an index, or replace an index of another model or layer")
     _job_options(build)
@@ -74,10 +81,12 @@ def _build_parser(actions: Any) -> None:
 
 
 def _job_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--batch-size", type=int, default=256, help="images per forward pass")
-    p.add_argument("--workers", type=int, help="decoding processes (default: the cores, <= 8)")
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.add_argument("--batch-size", type=int, default=256, metavar="N",
+                   help="images per forward pass (default: %(default)s)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="decoding processes (default: the cores, at most 8)")
+    add_device_option(p)
+    add_json_option(p)
 
 
 def _faiss_options(p: argparse.ArgumentParser) -> None:
@@ -123,7 +132,7 @@ def _build_kwargs(args: argparse.Namespace) -> dict[str, Any]:
                        factory=args.faiss_factory)
     return {"run_dir": args.model, "layer": args.layer, "pca": args.pca, "backend": backend,
             "params": params, "batch_size": args.batch_size, "device": args.device,
-            "force": args.force, "progress": ConsoleProgress(args.quiet)}
+            "force": args.force, "progress": ConsoleProgress()}
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -133,8 +142,8 @@ def _build(args: argparse.Namespace) -> int:
             raise ConfigError(f"{', '.join(ray_given)} only apply with --ray")
         from neuralcodes.index import build_index
 
-        _summary(build_index(args.photos_dir, args.out, workers=args.workers,
-                             **_build_kwargs(args)))
+        _summary(args, build_index(args.photos_dir, args.out, workers=args.workers,
+                                   **_build_kwargs(args)))
         return 0
     if args.workers is not None:
         raise ConfigError("--workers counts decoding processes without --ray; with --ray, "
@@ -143,33 +152,33 @@ def _build(args: argparse.Namespace) -> int:
 
     names = {"shards": "shard_dir"}
     ray = {names.get(k, k): getattr(args, k) for k in RAY_OPTIONS if getattr(args, k) is not None}
-    _summary(build_index_ray(args.photos_dir, args.out, **_build_kwargs(args),
-                             address=None if args.ray == LOCAL else args.ray, **ray))
+    _summary(args, build_index_ray(args.photos_dir, args.out, **_build_kwargs(args),
+                                   address=None if args.ray == LOCAL else args.ray, **ray))
     return 0
 
 
 def _update(args: argparse.Namespace) -> int:
     from neuralcodes.index import update_index
 
-    _summary(update_index(args.index_dir, run_dir=args.model, batch_size=args.batch_size,
-                          workers=args.workers, device=args.device,
-                          progress=ConsoleProgress(args.quiet)))
+    _summary(args, update_index(args.index_dir, run_dir=args.model, batch_size=args.batch_size,
+                                workers=args.workers, device=args.device,
+                                progress=ConsoleProgress()))
     return 0
 
 
 def _add(args: argparse.Namespace) -> int:
     from neuralcodes.index import add_files
 
-    _summary(add_files(args.index_dir, args.files, run_dir=args.model,
-                       batch_size=args.batch_size, workers=args.workers, device=args.device,
-                       progress=ConsoleProgress(args.quiet)))
+    _summary(args, add_files(args.index_dir, args.files, run_dir=args.model,
+                             batch_size=args.batch_size, workers=args.workers,
+                             device=args.device, progress=ConsoleProgress()))
     return 0
 
 
 def _remove(args: argparse.Namespace) -> int:
     from neuralcodes.index import remove_files
 
-    _summary(remove_files(args.index_dir, args.files, progress=ConsoleProgress(args.quiet)))
+    _summary(args, remove_files(args.index_dir, args.files, progress=ConsoleProgress()))
     return 0
 
 
@@ -178,7 +187,7 @@ def _info(args: argparse.Namespace) -> int:
 
     info = describe_index(args.index_dir)
     if args.json:
-        print(json.dumps(info, indent=2))
+        print_json(info)
         return 0
     width = max(len(LABELS.get(k, k)) for k in info)
     for key, value in info.items():
@@ -201,8 +210,11 @@ def _backend_text(info: Any) -> str:
     return f"{info.backend} {info.structure}"
 
 
-def _summary(info: Any) -> None:
-    """One paragraph on stdout: what the job did."""
+def _summary(args: argparse.Namespace, info: Any) -> None:
+    """One paragraph on stdout: what the job did (``--json``: the ``IndexInfo`` record)."""
+    if args.json:
+        print_json(info)
+        return
     if info.generation is None:
         print(f"{info.index_dir}: up to date, {info.count} images")
     else:
