@@ -68,13 +68,14 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_download)
 
     p = subparsers.add_parser("prepare", help="step 1: decode, cache and split the data")
-    p.add_argument("run_dir", type=Path)
+    p.add_argument("run_dir", type=Path, help="the run folder to make")
     _add_data_flags(p)
     _add_config_flags(p, notebook)
     p.set_defaults(func=cmd_prepare)
     for name, helptext in STEP_HELP.items():
         p = subparsers.add_parser(name, help=helptext)
-        p.add_argument("run_dir", type=Path)
+        p.add_argument("run_dir", type=Path, help="a run folder made by `neuralcodes prepare` "
+                       "(or `run`)")
         if name == "train":
             p.add_argument("--resume", action="store_true", help="continue from checkpoint.pt")
         p.set_defaults(func=cmd_step, step=name)
@@ -92,8 +93,11 @@ STEP_HELP = {
 
 def _add_data_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
+    data = DataConfig()
     g.add_argument("--data", help="tiny-imagenet-200 folder or .zip, or 'synthetic' (default "
-                   f"{DataConfig().source}: {DataConfig().synthetic_classes} generated classes)")
+                   f"{data.source}: {data.synthetic_classes} generated classes, fewer than the "
+                   f"default --n-in-domain {data.n_in_domain}: give --data, or see "
+                   "`neuralcodes demo`)")
     g.add_argument("--download", action="store_true", help="download Tiny ImageNet first")
     p.add_argument("--config", type=Path, help="a config.json to start from (flags override it)")
 

@@ -20,6 +20,7 @@ from neuralcodes.cli.output import print_json
 from neuralcodes.cli.progress_cli import ConsoleProgress
 from neuralcodes.errors import ConfigError
 
+INDEX_DIR_HELP = "an index folder made by `neuralcodes index build`"
 LOCAL = "local"  # --ray without an address: start a local Ray on this machine
 RAY_OPTIONS = ("ray_workers", "cpus_per_worker", "num_gpus_per_worker", "shard_size", "shards")
 FAISS_OPTIONS = ("nlist", "nprobe", "hnsw_m", "ef_construction", "ef_search")
@@ -41,26 +42,26 @@ def register(subparsers: Any) -> None:
     _build_parser(actions)
 
     update = actions.add_parser("update", help="pick up new, changed and deleted files")
-    update.add_argument("index_dir")
+    update.add_argument("index_dir", help=INDEX_DIR_HELP)
     update.add_argument("--model", metavar="RUN_DIR", help="the run folder, if it has moved")
     _job_options(update)
     update.set_defaults(func=_update)
 
     add = actions.add_parser("add", help="add (or refresh) files or folders")
-    add.add_argument("index_dir")
-    add.add_argument("files", nargs="+")
+    add.add_argument("index_dir", help=INDEX_DIR_HELP)
+    add.add_argument("files", nargs="+", help="image files or folders (scanned recursively)")
     add.add_argument("--model", metavar="RUN_DIR", help="the run folder, if it has moved")
     _job_options(add)
     add.set_defaults(func=_add)
 
     remove = actions.add_parser("remove", help="remove files or folders from the index")
-    remove.add_argument("index_dir")
-    remove.add_argument("files", nargs="+")
+    remove.add_argument("index_dir", help=INDEX_DIR_HELP)
+    remove.add_argument("files", nargs="+", help="indexed files or folders")
     add_json_option(remove)
     remove.set_defaults(func=_remove)
 
     info = actions.add_parser("info", help="what the index holds and what built it")
-    info.add_argument("index_dir")
+    info.add_argument("index_dir", help=INDEX_DIR_HELP)
     add_json_option(info)
     info.set_defaults(func=_info)
 
@@ -71,7 +72,7 @@ def _build_parser(actions: Any) -> None:
     build.add_argument("--out", required=True, help="index folder to write")
     build.add_argument("--model", metavar="RUN_DIR", help="trained run folder (default: newest)")
     add_layer_option(build, many=False, default_text="the layer with the run's best mAP")
-    add_pca_option(build, many=False)
+    add_pca_option(build, many=False, sizes="16 to 512")
     build.add_argument("--force", action="store_true", help="write into an existing folder "
                        "that is not an index, or replace an index of another model or layer")
     _job_options(build)
@@ -82,7 +83,7 @@ def _build_parser(actions: Any) -> None:
 
 def _job_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=256, metavar="N",
-                   help="images per forward pass (default: %(default)s)")
+                   help="images per forward pass (default %(default)s)")
     p.add_argument("--workers", type=int, metavar="N",
                    help="decoding processes (default: the cores, at most 8)")
     add_device_option(p)
@@ -93,9 +94,9 @@ def _faiss_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("search backend (FAISS knobs; unset ones are chosen from the size)")
     g.add_argument("--backend", choices=("exact", "ivfpq", "hnsw", "faiss"),
                    help="exact search (default), or an approximate FAISS index")
-    knobs = [("--nlist", "ivfpq: inverted lists (default: about 4 sqrt(N))"),
+    knobs = [("--nlist", "ivfpq: inverted lists (default: 4 sqrt(N), at most N / 39)"),
              ("--nprobe", "ivfpq, faiss: lists visited per query (default: nlist / 8, at least "
-              "16; `search --nprobe` overrides it)"),
+              "16, at most nlist; `search --nprobe` overrides it)"),
              ("--hnsw-m", "hnsw: FAISS's M, links per node (default 32)"),
              ("--ef-construction", "hnsw: efConstruction (default 80)"),
              ("--ef-search", "hnsw, faiss: efSearch (default 128; `search --ef-search` "

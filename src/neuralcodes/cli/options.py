@@ -89,10 +89,12 @@ def add_layer_option(p: argparse.ArgumentParser, *, many: bool, default: Any = N
 
 
 def add_pca_option(p: argparse.ArgumentParser, *, many: bool, default: Any = None,
-                   default_text: str = "none: the full codes") -> None:
-    """``--pca 128`` (``many``: ``--pca 16 [32 ...]``, old spelling ``--dims``)."""
+                   default_text: str = "none: the full codes", sizes: str = "") -> None:
+    """``--pca 128`` (``many``: ``--pca 16 [32 ...]``, old spelling ``--dims``); ``sizes``
+    says which are allowed, when the command limits them."""
     what = "PCA sizes: compress the codes to D dimensions" if many else \
         "compress the codes to D dimensions with PCA"
+    what += f" ({sizes})" if sizes else ""
     p.add_argument("--pca", nargs="+" if many else None, type=int, default=default, metavar="D",
                    help=f"{what}, L2-normalised again (default {default_text})")
     if many:
@@ -141,9 +143,11 @@ def add_estimator_option(p: argparse.ArgumentParser) -> None:
 
 
 def add_bootstrap_option(p: argparse.ArgumentParser, default: int = 1000,
-                         what: str = "the 95 %% intervals") -> None:
+                         what: str = "the 95 %% intervals", none: bool = True) -> None:
+    """``--bootstrap N``; ``none``: 0 leaves the intervals out (a paired test needs them)."""
+    zero = " (0: none)" if none else ""
     p.add_argument("--bootstrap", type=int, default=default, metavar="N",
-                   help=f"bootstrap resamples of {what} (0: none) (default %(default)s)")
+                   help=f"bootstrap resamples of {what}{zero} (default %(default)s)")
 
 
 def add_device_option(p: argparse.ArgumentParser) -> None:

@@ -38,13 +38,12 @@ POOLINGS = choices(Pooling)
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("sweep", help="layer x pooling x PCA dims x whitening x query "
                               "expansion on a run's out-of-domain retrieval")
-    p.add_argument("run_dir", type=Path)
+    p.add_argument("run_dir", type=Path, help="a run folder with its codes (after step 4)")
     add_layer_option(p, many=True, default=["L5", "L6", "L7"], specs=True)
     p.add_argument("--pool", nargs="*", default=[], help="poolings of --conv-layer "
                    f"({' '.join(POOLINGS)}) or full specs such as conv4:gem (default none)")
     p.add_argument("--conv-layer", default="conv5", help="the map --pool pools (default conv5)")
-    add_pca_option(p, many=True, default_text="the run's sizes, 16 .. 512; the full code is "
-                   "always in")
+    add_pca_option(p, many=True, default_text="the run's PCA sizes; the full code is always in")
     add_whiten_option(p, both=True)
     add_qe_options(p, many=True)
     _add_scoring_flags(p)
@@ -71,11 +70,12 @@ def register(subparsers: Any) -> None:
 
     p = subparsers.add_parser("compare", help="two runs' codes on the same retrieval task, with a "
                               "paired test")
-    p.add_argument("run_a", type=Path)
-    p.add_argument("run_b", type=Path)
+    p.add_argument("run_a", type=Path, help="a run folder: A, the reference")
+    p.add_argument("run_b", type=Path, help="another run folder: B, compared with A")
     add_layer_option(p, many=True, default=["L6"], specs=True)
     p.add_argument("--data", type=Path, help="a labelled folder (default: RUN_A's OOD images)")
-    _add_scoring_flags(p)
+    add_estimator_option(p)
+    add_bootstrap_option(p, what="the 95 %% intervals and the paired test", none=False)
     p.add_argument("--out", type=Path, help="write compare.md and compare.json there "
                    "(default: not written)")
     add_json_option(p)
@@ -90,7 +90,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--recipes", nargs="+", default=list(runs["recipes"]), metavar="RECIPE",
                    help=f"recipes among {', '.join(choices(Recipe))}; the first is the "
                    f"reference (default {' '.join(runs['recipes'])})")
-    add_bootstrap_option(p, runs["n_bootstrap"], "the 95 %% intervals and the paired tests")
+    add_bootstrap_option(p, runs["n_bootstrap"], "the 95 %% intervals and the paired tests",
+                         none=False)
     add_json_option(p)
     p.set_defaults(func=cmd_recipes)
 

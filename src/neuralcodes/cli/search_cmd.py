@@ -13,11 +13,12 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "search", help="find the indexed images most similar to an image",
         description="Search an index built with `neuralcodes index build` by example image.")
-    parser.add_argument("index_dir")
+    parser.add_argument("index_dir", help="an index folder made by `neuralcodes index build`")
     parser.add_argument("query", metavar="QUERY_IMAGE", help="any image file")
-    parser.add_argument("-k", type=int, default=10, help="how many results (default: %(default)s)")
+    parser.add_argument("-k", type=int, default=10, help="how many results (default %(default)s)")
     add_json_option(parser)
-    parser.add_argument("--grid", metavar="OUT_PNG", help="also draw the query and the results")
+    parser.add_argument("--grid", metavar="OUT_PNG", help="also draw the query and the results "
+                        "into this PNG file (default: no drawing)")
     parser.add_argument("--model", metavar="RUN_DIR", help="the run folder, if it has moved")
     add_device_option(parser)
     add_qe_options(parser, many=False)
