@@ -57,7 +57,11 @@ def register(subparsers: Any) -> None:
     _add_config_flags(p, DEMO)
     add_json_option(p)
     p.set_defaults(func=cmd_demo)
+    _register_steps(subparsers, notebook)
 
+
+def _register_steps(subparsers: Any, notebook: RunConfig) -> None:
+    """download, prepare, and one command per step of a run folder."""
     p = subparsers.add_parser("download", help="fetch Tiny ImageNet (resumable, checksum-verified)")
     p.add_argument("--dir", type=Path, default=None, help="where to keep it "
                    "(default $NEURALCODES_HOME or ~/.cache/neuralcodes)")

@@ -36,6 +36,14 @@ POOLINGS = choices(Pooling)
 
 
 def register(subparsers: Any) -> None:
+    _register_sweep(subparsers)
+    _register_finetune(subparsers)
+    _register_compare(subparsers)
+    _register_folder_retrieval(subparsers)
+    _register_recipes(subparsers)
+
+
+def _register_sweep(subparsers: Any) -> None:
     p = subparsers.add_parser("sweep", help="layer x pooling x PCA dims x whitening x query "
                               "expansion on a run's out-of-domain retrieval")
     p.add_argument("run_dir", type=Path, help="a run folder with its codes (after step 4)")
@@ -52,6 +60,8 @@ def register(subparsers: Any) -> None:
     add_json_option(p)
     p.set_defaults(func=cmd_sweep)
 
+
+def _register_finetune(subparsers: Any) -> None:
     p = subparsers.add_parser("finetune", help="retrain a run's model on a labelled image folder")
     p.add_argument("run_dir", type=Path, help="the run whose model is retrained")
     p.add_argument("--data", type=Path, required=True, help="a folder with one subfolder per class")
@@ -68,6 +78,8 @@ def register(subparsers: Any) -> None:
     add_json_option(p)
     p.set_defaults(func=cmd_finetune)
 
+
+def _register_compare(subparsers: Any) -> None:
     p = subparsers.add_parser("compare", help="two runs' codes on the same retrieval task, with a "
                               "paired test")
     p.add_argument("run_a", type=Path, help="a run folder: A, the reference")
@@ -81,8 +93,8 @@ def register(subparsers: Any) -> None:
     add_json_option(p)
     p.set_defaults(func=cmd_compare)
 
-    _register_folder_retrieval(subparsers)
 
+def _register_recipes(subparsers: Any) -> None:
     p = subparsers.add_parser("recipes", help="the demo experiment once per training recipe, "
                               "compared")
     p.add_argument("--out", type=Path, required=True, help="one run folder per recipe goes here")
