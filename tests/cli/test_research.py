@@ -133,3 +133,16 @@ def test_every_option_says_its_default(command: str) -> None:
     text = " ".join(sub.format_help().split())
     expected = {"finetune": "(default 5)", "recipes": "(default notebook improved)"}[command]
     assert expected in text
+
+
+def test_new_spellings_and_json(tiny_run: Path, labelled: Path,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["folder-retrieval", str(labelled), "--model", str(tiny_run), "--layer", "L7",
+                 "--pca", "4", "--whiten", "yes", "--pca-fit-on", str(labelled), "--qe", "2",
+                 "--qe-alpha", "1", "--bootstrap", "0", "--json", "-q"]) == 0
+    out, err = capsys.readouterr()
+    rows = json.loads(out)
+    assert sorted((r["codes"], r["pca"] or 0, r["whiten"], r["qe"]) for r in rows) == [
+        ("L7", 0, False, 0), ("L7", 0, False, 2), ("L7", 4, True, 0), ("L7", 4, True, 2)]
+    assert {r["pca_fit_on"] for r in rows if r["pca"]} == {str(labelled)}
+    assert err == ""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -148,3 +149,20 @@ def test_bombs_link_loops_and_fifos_are_skipped_and_listed(dataset: Path, tmp_pa
     assert skipped["pipe.JPEG"] == (
         "unreadable image: not a regular file (FIFO): only regular files are read")
     assert sum(m.startswith("skipped: ") for m in rec.messages) == 4
+
+
+def test_the_fallback_cache_folder_is_logged(dataset: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    index = read_tiny_imagenet(dataset)
+    with caplog.at_level(logging.INFO, "neuralcodes"):
+        default_cache_dir(index)
+    assert caplog.records == []  # beside the dataset: nothing to say
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(cache_module.os, "access", lambda *a, **k: False)
+    with caplog.at_level(logging.INFO, "neuralcodes"):
+        fallback = default_cache_dir(index)
+    [record] = caplog.records
+    assert (record.name, record.levelno) == ("neuralcodes.data.cache", logging.INFO)
+    assert record.getMessage() == (f"cannot write the pixel cache in {dataset}/.neuralcodes-cache:"
+                                   f" it goes to {fallback}")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import sys
+import logging
 from typing import Any
 
+from neuralcodes.cli.options import verbosity
 from neuralcodes.images import MAX_PIXELS
 from neuralcodes.serve.uploads import DEFAULT_MAX_UPLOAD_BYTES
 
 MIB = 1024 * 1024
+UVICORN_LEVELS = {logging.WARNING: "warning", logging.INFO: "info", logging.DEBUG: "debug"}
+log = logging.getLogger(__name__)
 
 
 def register(subparsers: Any) -> None:
@@ -53,17 +56,17 @@ def run_serve(args: argparse.Namespace) -> int:
     app = create_app(index, max_upload_bytes=int(args.max_upload_mb * MIB),
                      max_pixels=int(args.max_megapixels * 1e6))
     _announce(args.host, args.port, len(index))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, host=args.host, port=args.port,
+                log_level=UVICORN_LEVELS.get(verbosity(args), "info"))
     return 0
 
 
 def _announce(host: str, port: int, n_images: int) -> None:
     shown = f"[{host}]" if ":" in host else host
-    print(f"neuralcodes: serving {n_images} images at http://{shown}:{port}/ (Ctrl-C stops)",
-          file=sys.stderr)
+    log.info("serving %d images at http://%s:%d/ (Ctrl-C stops)", n_images, shown, port)
     if not _is_loopback(host):
-        print(f"neuralcodes: note: listening on {host}, not only this computer: anyone who can "
-              "reach it can search the index and see its images", file=sys.stderr)
+        log.warning("listening on %s, not only this computer: anyone who can reach it can "
+                    "search the index and see its images", host)
 
 
 def _is_loopback(host: str) -> bool:

@@ -9,6 +9,7 @@ checkpoints (encode_job.py), merge with the current generation and commit the ne
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -54,9 +55,9 @@ class LoggedProgress:
         self.inner, self.index_dir = inner, index_dir
         self.track, self.update = inner.track, inner.update
 
-    def log(self, message: str) -> None:
+    def log(self, message: str, level: int = logging.INFO) -> None:
         append_log(self.index_dir, message)
-        self.inner.log(message)
+        self.inner.log(message, level)
 
 
 def prepare_build(
@@ -287,7 +288,7 @@ def remove_files(
         state, encoder, logged = _job(out, None, "cpu", 1, progress)
         plan, missing = plan_remove(state.root, state.entries, names)
         for name in missing:
-            logged.log(f"not in the index: {name}")
+            logged.log(f"not in the index: {name}", logging.WARNING)
         gone = {e.path for e in state.entries if e.id in plan.drop}
         m = state.manifest
         m["excluded"] = sorted(set(m["excluded"]) | gone)

@@ -7,6 +7,7 @@ with their problem; they never stop the job.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -68,7 +69,7 @@ def encode_paths(
         if item.pixels is None:
             result.failures.append((stored, item.problem or "unreadable"))
             result.failed_stat[stored] = (item.size, item.mtime_ns)
-            progress.log(f"skipped {stored}: {item.problem}")
+            progress.log(f"skipped {stored}: {item.problem}", logging.WARNING)
             continue
         batch.append((stored, item))
         if len(batch) >= encoder.batch_size:

@@ -15,6 +15,7 @@ any class of two images, is refused (no retrieval or training task can be made o
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def read_labelled_folder(root: str | Path, size: ImagePolicy | int, *,
             images[i] = load_image(files[i][1], policy)
             ok[i] = True
         except DataError as e:
-            progress.log(f"skipped {e}")
+            progress.log(f"skipped {e}", logging.WARNING)
     kept = [item for item, good in zip(files, ok, strict=True) if good]
     found = LabelledFolder(root, images[ok], np.array([lab for lab, _ in kept], np.int64),
                            tuple(p.name for p in folders),
