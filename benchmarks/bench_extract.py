@@ -4,6 +4,9 @@ Each measurement is a fresh process that encodes ``n`` random 64x64 images at ba
 warm-up batch. neuralcodes runs ``neuralcodes.codes.extract_codes`` (uint8 in, normalised float32
 rows out); Keras runs a three-output model's ``predict`` on float32 inputs, then normalises the rows
 with NumPy, the notebook's way with its three passes folded into one (a stronger peer).
+neuralcodes runs with the default allocator (tuned glibc malloc, applied as the command line
+applies it), untuned glibc for reference, and any allocator library installed by hand; each row
+gives the minor page faults and kernel CPU seconds of the timed pass.
 
     python -m benchmarks.bench_extract [--rounds 3] [--images 2000]
 """
@@ -16,7 +19,20 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import Row, alternate, emit, run_worker, stderr_log, tcmalloc_path
+from benchmarks.common import (
+    DEFAULT_ALLOCATOR,
+    Row,
+    allocator_label,
+    alternate,
+    apply_allocator,
+    check_allocator,
+    emit,
+    installed_allocators,
+    mapped_allocators,
+    run_worker,
+    stderr_log,
+    usage,
+)
 
 BENCH = "code extraction L5+L6+L7, batch 500"
 BATCH = 500
@@ -41,11 +57,15 @@ def torch_worker(precision: str, n: int) -> dict[str, Any]:
     images = _images(n)
     kwargs: dict[str, Any] = {"batch_size": BATCH, "precision": precision, "channels_last": True}
     extract_codes(model, images[:BATCH], LAYERS, **kwargs)  # warm-up
+    before = usage()
     start = time.perf_counter()
     codes = extract_codes(model, images, LAYERS, **kwargs)
     seconds = time.perf_counter() - start
+    after = usage()
     assert all(c.shape[0] == n for c in codes.values())
-    return {"images_per_s": n / seconds, "seconds": seconds}
+    return {"images_per_s": n / seconds, "seconds": seconds,
+            "faults": after["minflt"] - before["minflt"],
+            "kernel_s": after["stime"] - before["stime"]}
 
 
 def keras_worker(n: int) -> dict[str, Any]:
@@ -63,39 +83,57 @@ def keras_worker(n: int) -> dict[str, Any]:
     codes = [o / np.maximum(np.linalg.norm(o, axis=1, keepdims=True), 1e-12) for o in outs]
     seconds = time.perf_counter() - start
     assert all(c.shape[0] == n for c in codes)
-    return {"images_per_s": n / seconds, "seconds": seconds}
+    return {"images_per_s": n / seconds, "seconds": seconds, "malloc": mapped_allocators()}
 
 
-VARIANTS: dict[str, tuple[list[str], bool]] = {
-    "Keras/TensorFlow fp32": (["--impl", "keras"], False),
-    "neuralcodes fp32": (["--precision", "fp32"], False),
-    "neuralcodes fp32 + tcmalloc": (["--precision", "fp32"], True),
-    "neuralcodes bf16 + tcmalloc": (["--precision", "bf16"], True),
-}
 PEER = "Keras/TensorFlow fp32"
+
+
+def impl_name(precision: str, allocator: str) -> str:
+    """The table's name of neuralcodes in ``precision`` with ``allocator``."""
+    return f"neuralcodes {precision}, {allocator_label(allocator)}"
+
+
+def variants() -> dict[str, tuple[list[str], str | None]]:
+    """impl name -> (worker arguments, allocator), as in ``bench_train.variants``."""
+    out: dict[str, tuple[list[str], str | None]] = {PEER: (["--impl", "keras"], None)}
+    for precision in ("fp32", "bf16"):
+        for kind in (DEFAULT_ALLOCATOR, "glibc", *installed_allocators()):
+            out[impl_name(precision, kind)] = (["--precision", precision], kind)
+    return out
 
 
 def compare(rounds: int = 3, images: int = 2000, log: Any = stderr_log) -> list[Row]:
     """Alternate the variants ``rounds`` times; one row each, ratios against Keras."""
-    alloc = tcmalloc_path()
-    variants = {k: v for k, v in VARIANTS.items() if alloc or not v[1]}
+    chosen = variants()
+    extras: dict[str, list[dict[str, Any]]] = {name: [] for name in chosen}
 
     def runner(name: str) -> Any:
-        args, preload = variants[name]
-        return lambda: float(
-            run_worker(
-                "bench_extract",
-                [*args, "--images", str(images)],
-                preload=alloc if preload else None,
-            )["images_per_s"]
-        )
+        args, allocator = chosen[name]
 
-    log(f"{BENCH}: {rounds} rounds of {len(variants)} variants, {images} images")
-    values = alternate([(name, runner(name)) for name in variants], rounds, log)
-    return [
-        Row(BENCH, name, "images/s", vals, True, None if name == PEER else PEER)
-        for name, vals in values.items()
-    ]
+        def run() -> float:
+            res = run_worker("bench_extract", [*args, "--images", str(images)],
+                             allocator=allocator)
+            if allocator is not None:
+                check_allocator(allocator, res["allocator"])
+            extras[name].append(res)
+            return float(res["images_per_s"])
+
+        return run
+
+    log(f"{BENCH}: {rounds} rounds of {len(chosen)} variants, {images} images")
+    values = alternate([(name, runner(name)) for name in chosen], rounds, log)
+    rows = []
+    for name, vals in values.items():
+        row = Row(BENCH, name, "images/s", vals, True, None if name == PEER else PEER)
+        found = extras[name]
+        for key, label in (("faults", "page faults"), ("kernel_s", "kernel s")):
+            if found and key in found[0]:
+                row.extra[label] = float(np.median([e[key] for e in found]))
+        if name == PEER and found:
+            row.note = f"malloc: {found[0].get('malloc')}"
+        rows.append(row)
+    return rows
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -109,10 +147,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rounds", type=int, default=3)
     args = p.parse_args(argv)
     if args.cmd == "worker":
-        if args.impl == "keras":
+        if args.impl == "keras":  # TensorFlow as it comes: its own set-up, malloc untouched
             emit(keras_worker(args.images))
         else:
-            emit(torch_worker(args.precision, args.images))
+            emit({**apply_allocator(), **torch_worker(args.precision, args.images)})
         return
     from benchmarks.report import print_rows
 

@@ -10,7 +10,11 @@ speed does not depend on the weights) and reports images/s; then times single qu
 Part 2 measures the approximate backends on ``--vectors`` *synthetic* codes (normalised vectors
 around 1,000 random centres, ``--dim`` dimensions, like PCA-compressed neural codes): recall@10
 against exact search and the speed-up of a single query, on held-out queries.
+Part 3 (``benchmarks/ann_codes.py``) does the same on *real* neural codes: the demo run's L6 and
+L7 codes and those of a generated collection of ``--real-images`` images, at three settings of
+``nprobe`` and ``efSearch`` (``--skip-real`` leaves it out; ``--run`` names a finished run).
 All timings run on the cores this process may use (``taskset -c 0,1`` for 2 cores).
+``make bench`` runs parts 2 and 3 (``report``); ``bench_query.py`` times single queries.
 """
 
 from __future__ import annotations
@@ -22,9 +26,15 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
+
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def photo(path: Path, seed: int, size: tuple[int, int]) -> None:
@@ -148,6 +158,25 @@ def _latency(backend: object, queries: np.ndarray) -> float:
     return statistics.median(times)
 
 
+def report(rounds: int = 1, *, vectors: int = 100_000, dim: int = 128, queries: int = 200,
+           real_images: tuple[int, int] = (200, 500), real_queries: int = 1000,
+           run: Path | None = None, demo_epochs: int | None = None,
+           log: Any = None) -> tuple[list[Any], str]:
+    """Parts 2 and 3 as Markdown for BENCHMARKS.md (``rounds`` is not used: one pass)."""
+    from benchmarks.ann_codes import real_codes_table
+    from benchmarks.common import stderr_log
+
+    log = log or stderr_log
+    real = real_codes_table(run, classes=real_images[0], per_class=real_images[1],
+                            queries=real_queries, epochs=demo_epochs, log=log)
+    rows: list[tuple[str, str]] = []
+    log(f"approximate search on {vectors:,} synthetic codes")
+    bench_ann(argparse.Namespace(vectors=vectors, dim=dim, queries=queries), rows)
+    synthetic = "\n".join(f"- {key}: {value}" for key, value in rows)
+    return [], (f"### Approximate search (bench_index.py)\n\nOn real neural codes. {real}"
+                f"\n\nOn synthetic clustered codes:\n\n{synthetic}\n")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--images", type=int, default=10_000)
@@ -160,6 +189,9 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     p.add_argument("--skip-collection", action="store_true")
+    p.add_argument("--skip-real", action="store_true", help="leave out part 3 (real codes)")
+    p.add_argument("--real-images", default="200x500", help="classes x images per class")
+    p.add_argument("--run", type=Path, help="a finished run for part 3 (default: a demo run)")
     p.add_argument("--workdir", help="keep the generated files here (default: a temp folder)")
     args = p.parse_args()
     rows: list[tuple[str, str]] = [("cores", str(len(os.sched_getaffinity(0))))]
@@ -172,6 +204,11 @@ def main() -> None:
     print()
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
+    if not args.skip_real:
+        from benchmarks.ann_codes import real_codes_table
+
+        classes, per_class = (int(v) for v in args.real_images.split("x"))
+        print("\n" + real_codes_table(args.run, classes=classes, per_class=per_class))
 
 
 if __name__ == "__main__":

@@ -24,8 +24,11 @@ from typing import Any
 from benchmarks.common import WORK_DIR, Row, alternate, emit, run_worker, stderr_log
 
 CLASSES, PER_CLASS = 200, 500
-BENCH_LOAD = "load 100,000 64x64 JPEGs into arrays"
-BENCH_REOPEN = "reopen the loaded data set"
+
+
+def bench_names(n: int) -> tuple[str, str]:
+    """The table's names of the load and reopen benchmarks of ``n`` images."""
+    return f"load {n:,} 64x64 JPEGs into arrays", f"reopen the loaded data set of {n:,}"
 
 
 def dataset_root(classes: int = CLASSES, per_class: int = PER_CLASS) -> Path:
@@ -90,11 +93,14 @@ def notebook_worker(root: Path) -> dict[str, Any]:
     }
 
 
-def compare(rounds: int = 3, log: Any = stderr_log) -> list[Row]:
+def compare(rounds: int = 3, classes: int = CLASSES, per_class: int = PER_CLASS,
+            log: Any = stderr_log) -> list[Row]:
     """Alternate decode, reopen and the notebook loader; rows with medians of seconds and MB."""
-    root = dataset_root()
-    cache = WORK_DIR / "cache-bench"
-    log(f"{BENCH_LOAD}: warming the page cache ({warm_page_cache(root) / 1e6:.0f} MB)")
+    root = dataset_root(classes, per_class)
+    cache = WORK_DIR / ("cache-bench" if (classes, per_class) == (CLASSES, PER_CLASS)
+                        else f"cache-bench-{classes}x{per_class}")
+    bench_load, bench_reopen = bench_names(classes * per_class)
+    log(f"{bench_load}: warming the page cache ({warm_page_cache(root) / 1e6:.0f} MB)")
     extras: dict[str, list[dict[str, Any]]] = {"ours": [], "reopen": [], "notebook": []}
 
     def runner(name: str, args: list[str]) -> Any:
@@ -113,12 +119,12 @@ def compare(rounds: int = 3, log: Any = stderr_log) -> list[Row]:
     values = alternate(runs, rounds, log)
     peer = "the notebook's loader (float32)"
     rows = [
-        Row(BENCH_LOAD, peer, "s", values["notebook"], False),
+        Row(bench_load, peer, "s", values["notebook"], False),
         Row(
-            BENCH_LOAD, "neuralcodes decode into the uint8 cache", "s", values["ours"], False, peer
+            bench_load, "neuralcodes decode into the uint8 cache", "s", values["ours"], False, peer
         ),
         Row(
-            BENCH_REOPEN,
+            bench_reopen,
             "neuralcodes reopen (index + check + memmap)",
             "s",
             values["reopen"],

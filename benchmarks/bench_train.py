@@ -7,6 +7,12 @@ bookkeeping), timed between the loop's steps by a ``Progress`` that stamps each 
 ``model.fit`` as the notebook calls it, timed by a callback at each batch. Pixels are random (the
 speed of dense convolutions does not depend on them).
 
+neuralcodes runs with the allocator a new user gets (the tuned glibc malloc of
+``neuralcodes.allocator``, applied in the worker as the command line applies it) and, for
+reference, untuned glibc malloc; tcmalloc, jemalloc or mimalloc only where the library happens to
+be installed. Each row also gives the minor page faults and kernel CPU seconds per step (medians
+over the timed steps): the allocator's work, independent of the machine's load.
+
     python -m benchmarks.bench_train [--rounds 3] [--steps 5]
 """
 
@@ -21,7 +27,20 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from benchmarks.common import Row, alternate, emit, run_worker, stderr_log, tcmalloc_path
+from benchmarks.common import (
+    DEFAULT_ALLOCATOR,
+    Row,
+    allocator_label,
+    alternate,
+    apply_allocator,
+    check_allocator,
+    emit,
+    installed_allocators,
+    mapped_allocators,
+    run_worker,
+    stderr_log,
+    usage,
+)
 
 T = TypeVar("T")
 BENCH = "training step, batch 100, full width"
@@ -37,19 +56,30 @@ def random_batch_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 class StepClock:
-    """A ``Progress`` that stamps the start of every training step (``desc`` "epoch ...")."""
+    """A ``Progress`` that stamps the start of every training step (``desc`` "epoch ..."): the
+    time, and the process's page faults and CPU seconds (``usage``)."""
 
     def __init__(self) -> None:
         self.stamps: list[float] = []
+        self.usages: list[dict[str, float]] = []
 
     def track(self, items: Iterable[T], total: int | None, desc: str) -> Iterator[T]:
         timed = desc.startswith("epoch")
         for item in items:
             if timed:
-                self.stamps.append(time.perf_counter())
+                self._stamp()
             yield item
         if timed:
-            self.stamps.append(time.perf_counter())
+            self._stamp()
+
+    def _stamp(self) -> None:
+        self.stamps.append(time.perf_counter())
+        self.usages.append(usage())
+
+    def per_step(self, key: str, warmup: int) -> float:
+        """The median per-step increase of ``usage()[key]`` after the warm-up steps."""
+        values = np.diff([u[key] for u in self.usages])[warmup:]
+        return float(statistics.median(values))
 
     def update(self, **metrics: Any) -> None:
         pass
@@ -81,6 +111,8 @@ def torch_worker(precision: str, channels_last: bool, warmup: int, steps: int) -
         "step_s": step,
         "data_wait_fraction": history.records[-1]["data_wait_fraction"],
         "threads": torch.get_num_threads(),
+        "faults_per_step": clock.per_step("minflt", warmup),
+        "kernel_s_per_step": clock.per_step("stime", warmup),
     }
 
 
@@ -112,52 +144,66 @@ def keras_worker(warmup: int, steps: int) -> dict[str, Any]:
         "step_s": step,
         "jit_compile": str(model.jit_compile),
         "tensorflow": tf.__version__,
+        "malloc": mapped_allocators(),
     }
 
 
-VARIANTS: dict[str, tuple[list[str], bool]] = {
-    # impl name -> (worker arguments, preload tcmalloc)
-    "Keras/TensorFlow fp32": (["--impl", "keras"], False),
-    "neuralcodes fp32, NCHW (PyTorch defaults)": (["--precision", "fp32", "--nchw"], False),
-    "neuralcodes fp32": (["--precision", "fp32"], False),
-    "neuralcodes fp32 + tcmalloc": (["--precision", "fp32"], True),
-    "neuralcodes bf16 + tcmalloc": (["--precision", "bf16"], True),
-}
 PEER = "Keras/TensorFlow fp32"
+
+
+def impl_name(precision: str, allocator: str) -> str:
+    """The table's name of neuralcodes in ``precision`` with ``allocator``."""
+    return f"neuralcodes {precision}, {allocator_label(allocator)}"
+
+
+def variants() -> dict[str, tuple[list[str], str | None]]:
+    """impl name -> (worker arguments, allocator): Keras; PyTorch's defaults; fp32 and bf16 with
+    the default allocator, untuned glibc, and any allocator library installed by hand."""
+    out: dict[str, tuple[list[str], str | None]] = {
+        PEER: (["--impl", "keras"], None),
+        "neuralcodes fp32, NCHW, glibc malloc untuned (PyTorch defaults)": (
+            ["--precision", "fp32", "--nchw"], "glibc"),
+    }
+    for precision in ("fp32", "bf16"):
+        for kind in (DEFAULT_ALLOCATOR, "glibc", *installed_allocators()):
+            out[impl_name(precision, kind)] = (["--precision", precision], kind)
+    return out
 
 
 def compare(rounds: int = 3, warmup: int = 2, steps: int = 5, log: Any = stderr_log) -> list[Row]:
     """Alternate every variant ``rounds`` times; one row per variant (ratios against Keras)."""
-    alloc = tcmalloc_path()
-    variants = {k: v for k, v in VARIANTS.items() if alloc or not v[1]}
-    extras: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
+    chosen = variants()
+    extras: dict[str, list[dict[str, Any]]] = {name: [] for name in chosen}
 
     def runner(name: str) -> Any:
-        args, preload = variants[name]
+        args, allocator = chosen[name]
 
         def run() -> float:
-            res = run_worker(
-                "bench_train",
-                [*args, "--warmup", str(warmup), "--steps", str(steps)],
-                preload=alloc if preload else None,
-            )
+            res = run_worker("bench_train", [*args, "--warmup", str(warmup), "--steps", str(steps)],
+                             allocator=allocator)
+            if allocator is not None:
+                check_allocator(allocator, res["allocator"])
             extras[name].append(res)
             return float(res["images_per_s"])
 
         return run
 
-    log(f"{BENCH}: {rounds} rounds of {len(variants)} variants")
-    values = alternate([(name, runner(name)) for name in variants], rounds, log)
-    rows = []
-    for name, vals in values.items():
-        wait = [e["data_wait_fraction"] for e in extras[name] if "data_wait_fraction" in e]
-        row = Row(BENCH, name, "images/s", vals, True, None if name == PEER else PEER)
-        if wait:
-            row.extra["data wait %"] = 100 * statistics.median(wait)
-        if name == PEER and extras[name]:
-            row.note = f"jit_compile={extras[name][0].get('jit_compile')}"
-        rows.append(row)
-    return rows
+    log(f"{BENCH}: {rounds} rounds of {len(chosen)} variants")
+    values = alternate([(name, runner(name)) for name in chosen], rounds, log)
+    return [_row(name, vals, extras[name]) for name, vals in values.items()]
+
+
+def _row(name: str, values: list[float], extras: list[dict[str, Any]]) -> Row:
+    row = Row(BENCH, name, "images/s", values, True, None if name == PEER else PEER)
+    for key, label, scale in (("data_wait_fraction", "data wait %", 100.0),
+                              ("faults_per_step", "page faults/step", 1.0),
+                              ("kernel_s_per_step", "kernel s/step", 1.0)):
+        found = [e[key] for e in extras if key in e]
+        if found:
+            row.extra[label] = scale * statistics.median(found)
+    if name == PEER and extras:
+        row.note = f"jit_compile={extras[0].get('jit_compile')}; malloc: {extras[0].get('malloc')}"
+    return row
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -173,10 +219,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rounds", type=int, default=3)
     args = p.parse_args(argv)
     if args.cmd == "worker":
-        if args.impl == "keras":
+        if args.impl == "keras":  # TensorFlow as it comes: its own set-up, malloc untouched
             emit(keras_worker(args.warmup, args.steps))
         else:
-            emit(torch_worker(args.precision, not args.nchw, args.warmup, args.steps))
+            allocator = apply_allocator()  # as `neuralcodes train` does, before any work
+            emit({**allocator,
+                  **torch_worker(args.precision, not args.nchw, args.warmup, args.steps)})
         return
     from benchmarks.report import print_rows
 

@@ -1,7 +1,11 @@
 """Shared benchmark machinery: result rows, alternating subprocess runs, medians, the machine.
 
 Why subprocesses: TensorFlow and PyTorch each keep their own thread pools spinning, and an allocator
-(tcmalloc) can only be chosen when a process starts, so every measurement runs in a fresh process.
+can only be chosen when a process starts, so every measurement runs in a fresh process. A worker
+gets its allocator exactly as the ``neuralcodes`` command gets it: ``$NEURALCODES_ALLOCATOR`` (and
+``LD_PRELOAD`` for a library, from ``neuralcodes.allocator.preload_environment``) set by the
+coordinator, ``neuralcodes.allocator.tune_malloc()`` called first thing by the worker
+(``apply_allocator``).
 Why alternating: the peers are run in turns (ours, peer, ours, peer...) so that a slow spell of the
 machine (another tenant, thermal limits) hits both sides alike; the table keeps the medians.
 """
@@ -10,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -22,11 +25,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 WORK_DIR = Path(os.environ.get("NEURALCODES_HOME", "/tmp/neuralcodes-bench"))
-TCMALLOC_CANDIDATES = (
-    "/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4",
-    "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4",
-    "/usr/lib/aarch64-linux-gnu/libtcmalloc.so.4",
-)
+DEFAULT_ALLOCATOR = "tuned"  # what `neuralcodes` and `make demo` use when nothing is set
+LIBRARY_ALLOCATORS = ("tcmalloc", "jemalloc", "mimalloc")  # measured only where installed
 
 
 @dataclass
@@ -60,22 +60,86 @@ def ratio(row: Row, rows: Sequence[Row]) -> float | None:
     return ours / theirs if row.higher_is_better else theirs / ours
 
 
-def tcmalloc_path() -> str | None:
-    """The tcmalloc shared library if the system has one (Debian: libgoogle-perftools4)."""
-    return next((p for p in TCMALLOC_CANDIDATES if os.path.exists(p)), None)
+def installed_allocators() -> dict[str, str]:
+    """``{kind: shared library}`` of the allocator libraries this machine has (usually none)."""
+    from neuralcodes.allocator import library_path
+
+    found = {kind: library_path(kind) for kind in LIBRARY_ALLOCATORS}
+    return {kind: path for kind, path in found.items() if path is not None}
+
+
+def allocator_label(kind: str) -> str:
+    """How an allocator is named in the table's implementation column."""
+    if kind == DEFAULT_ALLOCATOR:
+        return "tuned glibc malloc (the default)"
+    if kind == "glibc":
+        return "glibc malloc untuned"
+    return f"{kind} (installed by hand)"
+
+
+def allocator_environment(kind: str, env: dict[str, str]) -> dict[str, str]:
+    """``env`` for a worker using allocator ``kind``, as the ``neuralcodes`` command sets it up:
+    ``$NEURALCODES_ALLOCATOR``, and the library in ``LD_PRELOAD`` for tcmalloc & co."""
+    from neuralcodes.allocator import ALLOCATOR_ENV, preload_environment
+
+    env = {k: v for k, v in env.items() if k != "LD_PRELOAD"}
+    env[ALLOCATOR_ENV] = kind
+    if kind in LIBRARY_ALLOCATORS:
+        preloaded = preload_environment(kind, env)
+        if preloaded is None:
+            raise RuntimeError(f"allocator {kind} asked for, but its library is not installed")
+        env = preloaded
+    return env
+
+
+def apply_allocator() -> dict[str, Any]:
+    """In a worker, first thing: the allocator as ``neuralcodes.cli.main`` applies it to a
+    command that trains or extracts codes; ``{"allocator": what this process uses}``."""
+    from neuralcodes import allocator
+
+    allocator.tune_malloc()
+    return {"allocator": allocator.describe()}
+
+
+def check_allocator(kind: str, described: str) -> None:
+    """Refuse a worker's result whose allocator (``describe()``) is not the one asked for."""
+    expected = {"tuned": "glibc malloc, tuned", "glibc": "glibc malloc, untuned"}.get(
+        kind, f"{kind} (preloaded)")
+    if expected not in described:
+        raise RuntimeError(f"asked for allocator {kind!r}, the worker used {described!r}")
+
+
+def mapped_allocators() -> str:
+    """The allocator libraries mapped into this process ('glibc malloc' when there is none)."""
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return "unknown"
+    names = {Path(ln.split()[-1]).name for ln in maps.splitlines()
+             if any(k in ln for k in LIBRARY_ALLOCATORS)}
+    return ", ".join(sorted(names)) or "glibc malloc"
+
+
+def usage() -> dict[str, float]:
+    """This process's minor page faults and user / kernel CPU seconds so far (all threads)."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return {"minflt": float(ru.ru_minflt), "utime": ru.ru_utime, "stime": ru.ru_stime}
 
 
 def run_worker(
     module: str,
     args: Sequence[str],
     *,
-    preload: str | None = None,
+    allocator: str | None = None,
     timeout: float = 1800,
     memory: bool = False,
 ) -> dict[str, Any]:
     """Run ``python -m benchmarks.<module> worker ARGS`` in a fresh process; its last JSON line.
 
-    ``preload``: a shared library put in ``LD_PRELOAD`` (an allocator). ``memory``: sample the
+    ``allocator``: the worker's allocator ("tuned", "glibc", "tcmalloc"...: see
+    ``allocator_environment``); None leaves the environment as it is. ``memory``: sample the
     worker's process tree and add its peak summed PSS as ``"peak_mb"``.
     """
     from benchmarks.memory import watch
@@ -83,8 +147,8 @@ def run_worker(
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if preload:
-        env["LD_PRELOAD"] = preload
+    if allocator is not None:
+        env = allocator_environment(allocator, env)
     cmd = [sys.executable, "-m", f"benchmarks.{module}", "worker", *args]
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=err, text=True)
@@ -118,43 +182,6 @@ def alternate(
 def emit(result: dict[str, Any]) -> None:
     """A worker's answer: one JSON line on stdout (the coordinator reads the last one)."""
     print(json.dumps(result), flush=True)
-
-
-def machine() -> dict[str, str]:
-    """The CPU model (lscpu), core count, bf16/AMX support, Python, torch and numpy versions."""
-    import numpy
-    import torch
-
-    info = {"cpu": platform.processor() or platform.machine(), "cores": str(os.cpu_count())}
-    try:
-        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        text = ""
-    fields = dict(ln.split(":", 1) for ln in text.splitlines() if ":" in ln)
-    fields = {k.strip(): v.strip() for k, v in fields.items()}
-    if "Model name" in fields:
-        info["cpu"] = f"{fields.get('Vendor ID', '')} {fields['Model name']}".strip()
-        info["cpu"] += (
-            f" (family {fields.get('CPU family', '?')}, model {fields.get('Model', '?')})"
-        )
-    flags = set(fields.get("Flags", "").split())
-    info["bf16"] = ", ".join(f for f in ("avx512_bf16", "amx_bf16") if f in flags) or "no"
-    info["python"] = platform.python_version()
-    info["torch"] = torch.__version__
-    info["numpy"] = numpy.__version__
-    info["tensorflow (peer)"] = _version("tensorflow-cpu") or _version("tensorflow") or "absent"
-    info["faiss (peer)"] = _version("faiss-cpu") or "absent"
-    info["tcmalloc"] = tcmalloc_path() or "not installed"
-    return info
-
-
-def _version(dist: str) -> str | None:
-    from importlib import metadata
-
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 def stderr_log(message: str) -> None:

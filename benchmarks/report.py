@@ -62,19 +62,22 @@ def write_benchmarks_md(
     command: str,
     *,
     extra: str = "",
+    summary: str = "",
     path: Path | None = None,
 ) -> Path:
     """Replace the generated block of BENCHMARKS.md (between the markers) with the new table.
 
-    The text around the markers (targets, notes) is kept; a missing file gets a minimal header.
-    ``extra``: Markdown put under the table (benchmarks left out, other engineers' output).
+    The text around the markers (notes) is kept; a missing file gets a minimal header.
+    ``summary``: Markdown put before the table (the targets, met or not); ``extra``: after it
+    (latency split, recall tables, benchmarks left out, scripts' own output).
     """
     from neuralcodes.artifacts import atomic_write_text
 
     path = path or REPO / "BENCHMARKS.md"
+    targets = f"Targets:\n\n{summary}\n\n" if summary else ""
     block = (
         f"{BEGIN}\nMachine:\n\n{machine_lines(info)}\n\nCommand: `{command}`\n\n"
-        f"{table(rows)}\n\n{extra}\n{END}"
+        f"{targets}{table(rows)}\n\n{extra}\n{END}"
     )
     text = path.read_text() if path.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
     if BEGIN not in text:

@@ -82,3 +82,14 @@ def tuned(tiny_run: Path, labelled: Path, tmp_path_factory: pytest.TempPathFacto
     out = tmp_path_factory.mktemp("tuned") / "run"
     finetune(tiny_run, labelled, out, epochs=1, lr=1e-3)
     return out
+
+
+@pytest.fixture(scope="session")
+def hf_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random DINOv2 saved with ``save_pretrained`` (and facebook/dinov2-small's
+    processor config scaled down: shorter side 36, crop 32), as a user's ``hf:/folder``. Nothing
+    downloads. Read-only: copy it before changing it."""
+    pytest.importorskip("transformers")
+    from .models.helpers import save_model
+
+    return save_model("dinov2", tmp_path_factory.mktemp("hf") / "tinydino")

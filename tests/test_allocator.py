@@ -113,3 +113,43 @@ def test_a_missing_library_falls_back_to_tuned(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv(alloc.ALLOCATOR_ENV, "tcmalloc")
     alloc.reexec_with_allocator(["neuralcodes", "demo"])
     assert alloc.chosen() == "tuned"
+
+
+def test_the_library_tunes_once_for_bulk_work_never_for_a_query(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import numpy as np
+    import torch
+
+    from neuralcodes.config import ModelConfig, TrainConfig
+    from neuralcodes.encoder import open_encoder
+    from neuralcodes.model import create_model
+    from neuralcodes.runs import RunDir
+    from neuralcodes.train import TrainData, train
+
+    calls: list[str] = []
+
+    def tune() -> bool:
+        calls.append("tune")
+        return True
+
+    monkeypatch.setattr(alloc, "tune_malloc", tune)
+    alloc.tune_once.cache_clear()
+    try:
+        torch.manual_seed(0)
+        model = create_model(ModelConfig(num_classes=2, width=1 / 16))
+        rng = np.random.default_rng(0)
+        x, y = rng.integers(0, 256, (4, 64, 64, 3), dtype=np.uint8), np.array([0, 1, 0, 1])
+        cfg = TrainConfig(epochs=1, batch_size=2, device="cpu", num_threads=1)
+        train(model, TrainData(x[:2], y[:2], x[2:], y[2:]), cfg, tmp_path)
+        assert calls == ["tune"]
+        enc = open_encoder(RunDir(tmp_path).root, layer="L6", device="cpu")
+        enc.encode(x[:1])  # a query: never tunes
+        alloc.tune_once.cache_clear()
+        enc.encode(x[:1])
+        assert calls == ["tune"]
+        enc.encode_images([x[0], x[1]])  # bulk encoding tunes, once per process
+        enc.encode_images([x[0]])
+        assert calls == ["tune", "tune"]
+    finally:
+        alloc.tune_once.cache_clear()

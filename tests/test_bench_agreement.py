@@ -100,7 +100,7 @@ def test_keras_peer_computes_our_codes_with_copied_weights() -> None:
     from neuralcodes.config import ModelConfig
     from neuralcodes.model import create_model
 
-    assert build_keras_model(190).count_params() == 40_516_382  # SPEC.md's total, as ours
+    assert build_keras_model(190).count_params() == 40_516_382  # the protocol's, as ours
     torch.manual_seed(0)
     ours = create_model(ModelConfig(num_classes=7, width=0.1)).eval()
     keras = build_keras_model(7, width=0.1, softmax=False)

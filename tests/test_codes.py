@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import torch
 
-from neuralcodes.codes import extract_codes, l2_normalize
+from neuralcodes.codes import autocast_copy, extract_codes, l2_normalize
 from neuralcodes.config import ModelConfig
 from neuralcodes.errors import ConfigError
 from neuralcodes.model import NotebookNet, create_model
@@ -84,3 +85,29 @@ def test_out_dir_writes_memory_mapped_npy_files(
 def test_unknown_layer_is_refused(model: NotebookNet, images: np.ndarray) -> None:
     with pytest.raises(ConfigError, match="unknown layers"):
         extract_codes(model, images, ["L8"])
+
+
+def _to_copy_calls(fn: Any) -> int:
+    """How many tensor copies (``aten::_to_copy``: casts, device moves) ``fn()`` makes."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        fn()
+    return sum(e.count for e in prof.key_averages() if e.key == "aten::_to_copy")
+
+
+def test_autocast_copy_same_codes_without_casting_weights_per_call(
+    model: NotebookNet, images: np.ndarray
+) -> None:
+    lower = autocast_copy(model, "bf16")
+    weights = {n: p.dtype for n, p in lower.named_parameters()}
+    assert set(weights.values()) == {torch.bfloat16}  # conv and linear layers only: all here
+    assert {p.dtype for p in model.parameters()} == {torch.float32}  # the original untouched
+
+    def run(net: torch.nn.Module) -> dict[str, np.ndarray]:
+        return extract_codes(net, images[:1], ["L6"], device="cpu", precision="bf16")
+
+    np.testing.assert_array_equal(run(lower)["L6"], run(model)["L6"])
+    # autocast casts the weights and biases of conv1..5 and fc6 (2 x 6) again at every call; the
+    # copy casts only the input (uint8 -> float32 -> bf16)
+    assert _to_copy_calls(lambda: run(model)) - _to_copy_calls(lambda: run(lower)) == 12

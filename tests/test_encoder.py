@@ -169,3 +169,13 @@ def test_alexnet_encoder(tmp_path: Path) -> None:
     assert fp["kind"] == "alexnet" and fp["layer"] == "L7" and fp["code_dim"] == 4096
     assert fp["weights_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
     assert fp["preprocess"]["resize_to"] == 256 and fp["preprocess"]["crop_offset"] == "round"
+
+
+def test_run_folder_bf16_codes_are_todays_autocast(runs: tuple[Path, Path]) -> None:
+    from neuralcodes.index.encoder import Encoder as TodaysEncoder
+
+    images = np.random.default_rng(1).integers(0, 256, (3, 64, 64, 3), dtype=np.uint8)
+    old = TodaysEncoder.from_run(runs[0], layer="L6", device="cpu", precision="bf16")
+    new = open_encoder(runs[0], layer="L6", device="cpu", precision="bf16")
+    np.testing.assert_array_equal(new.encode(images[:1]), old.encode(images[:1]))
+    np.testing.assert_array_equal(new.encode(images), old.encode(images))

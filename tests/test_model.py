@@ -1,5 +1,6 @@
-"""The network of SPEC.md: shapes, parameter count, Keras padding and init, codes, checkpoints,
-where dropout acts, and the Keras peer's outputs on the same weights (a saved reference)."""
+"""The network of docs/protocol.md: shapes, parameter count, Keras padding and init, codes,
+checkpoints, where dropout acts, and the Keras peer's outputs on the same weights (a saved
+reference)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``RunConfig()`` is the seed notebook's experiment (SPEC.md, "The reference experiment").
+"""``RunConfig()`` is the seed notebook's experiment (docs/protocol.md).
 
 Every default that decides the protocol's numbers is pinned here: the split, the network, the
 training recipe and the retrieval layers and estimator. Defaults that only decide speed or where

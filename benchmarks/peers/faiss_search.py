@@ -21,7 +21,7 @@ def faiss_knn(queries: np.ndarray, database: np.ndarray, k: int) -> tuple[np.nda
 
 
 def faiss_map(codes: np.ndarray, labels: np.ndarray, block: int = 1000) -> float:
-    """Leave-one-out mAP (SPEC.md's AP) with FAISS ranking every other item, queries in blocks."""
+    """Leave-one-out mAP (docs/protocol.md) with FAISS ranking every other item, by blocks."""
     import faiss
 
     n = len(codes)

@@ -1,6 +1,6 @@
 """The peer: the seed notebook's model in Keras/TensorFlow, and weights copied from neuralcodes.
 
-The model is the notebook's ``make_model`` (SPEC.md table), with ``width`` scaling the channels the
+The model is the notebook's ``make_model`` (the protocol), with ``width`` scaling the channels the
 same way ``neuralcodes.model.scaled`` does, so small copies can be compared in tests. TensorFlow
 is imported inside the functions: it is an optional benchmark dependency only.
 """
@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-CONV_SPECS = ((4, 96), (5, 192), (3, 288), (3, 288), (3, 256))  # (kernel, channels), SPEC.md
+CONV_SPECS = ((4, 96), (5, 192), (3, 288), (3, 288), (3, 256))  # (kernel, channels)
 FC_WIDTH = 2048
 
 

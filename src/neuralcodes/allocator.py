@@ -5,7 +5,7 @@ gradient of L6 at full width, activations of tens of MB). glibc malloc serves ea
 above its mmap threshold (at most 32 MB) with a fresh ``mmap`` and gives it back with ``munmap``
 when it is freed, so every step maps and page-faults hundreds of MB afresh: measured on the
 full-width training step (batch 100, 2 cores), 237,000 minor page faults and 1.1 s of kernel time
-per step in fp32, 221,000 and 0.4 s in bf16 (``benchmarks/bench_alloc.py``).
+per step in fp32, 221,000 and 0.4 s in bf16 (the training rows of BENCHMARKS.md give both).
 
 ``tune_malloc`` fixes that inside glibc itself, with ``mallopt`` at run time (no restart, no
 library to install): large blocks come from the heap (``M_MMAP_MAX = 0``) and the heap keeps up to
@@ -13,6 +13,11 @@ library to install): large blocks come from the heap (``M_MMAP_MAX = 0``) and th
 (``M_TRIM_THRESHOLD``, ``M_TOP_PAD``). Measured the same way: 0 to 10,000 page faults and under
 0.03 s of kernel time per step. The cost is that a process keeps what it once used: right for
 training and extraction, wrong for a long-lived server (``neuralcodes serve`` does not tune).
+
+The command line tunes at start-up the commands that train or extract codes; the library tunes
+once (``tune_once``) when a Python program enters one of its bulk entry points: ``train``,
+``run_experiment``, ``build_index`` / ``update_index``, ``Encoder.encode_images``. The query path
+(``Index.search``, ``Encoder.encode``) never does, so a server keeps glibc's behaviour.
 
 ``NEURALCODES_ALLOCATOR`` chooses otherwise: ``glibc`` (untuned), ``tuned`` (the default),
 ``tcmalloc`` or ``jemalloc`` (the process restarts with the library preloaded, when installed:
@@ -82,6 +87,18 @@ def tune_malloc() -> bool:
     ok = all(libc.mallopt(param, value) == 1 for param, value in (
         (_M_MMAP_MAX, 0), (_M_TRIM_THRESHOLD, TRIM_THRESHOLD), (_M_TOP_PAD, TOP_PAD)))
     return bool(ok)
+
+
+@functools.cache
+def tune_once() -> bool:
+    """``tune_malloc`` the first time a process calls it; logs which allocator it uses (INFO).
+
+    Whether it applied. Called by the library's bulk entry points (see the module's text), so
+    a Python program gets what the command line gets; ``NEURALCODES_ALLOCATOR=glibc`` opts out.
+    """
+    applied = tune_malloc()
+    log.info(describe())
+    return applied
 
 
 def preloaded(env: Mapping[str, str] | None = None) -> str | None:

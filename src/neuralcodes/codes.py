@@ -7,6 +7,7 @@ the deepest one). Results go straight into preallocated arrays, or into ``.npy``
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,6 +22,10 @@ from neuralcodes.model import FeatureModel, feature_model
 from neuralcodes.progress import Progress, ensure
 
 Pool = Callable[[torch.Tensor], torch.Tensor]  # (B, C, h, w) -> (B, D)
+# The modules whose weights autocast casts to its lower precision before each call
+AUTOCAST_CAST = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d,
+                 nn.ConvTranspose2d, nn.ConvTranspose3d)
+LOWER = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 def l2_normalize(x: np.ndarray, eps: float = 1e-12) -> np.ndarray:
@@ -28,6 +33,24 @@ def l2_normalize(x: np.ndarray, eps: float = 1e-12) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     norms = np.linalg.norm(x, axis=1, keepdims=True)  # (N, 1)
     return x / np.maximum(norms, np.float32(eps))
+
+
+def autocast_copy(model: nn.Module, precision: str) -> nn.Module:
+    """A copy of ``model`` for inference under ``precision`` autocast ("bf16", "fp16") whose
+    convolution and linear layers hold their weights and biases in that type already.
+
+    Autocast casts exactly these to the lower type before each convolution or matrix product, so
+    the copy computes the same codes, bit for bit. But autocast keeps its casts only for one
+    ``with`` block: the original model has every weight cast afresh at every call. For one image
+    through the full-width network that is a new 67 MB copy of L6's weights per query, three times
+    the time of the forward pass itself and 17,000 page faults (docs/performance.md).
+    """
+    dtype = LOWER[precision]
+    out = copy.deepcopy(model)
+    for module in out.modules():
+        if isinstance(module, AUTOCAST_CAST):
+            module.to(dtype)
+    return out
 
 
 def extract_codes(

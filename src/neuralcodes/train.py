@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from neuralcodes.allocator import tune_once
 from neuralcodes.checkpoint import (
     CHECKPOINT_NAME,
     History,
@@ -121,6 +122,7 @@ def train(
     model_cfg: ModelConfig | None = getattr(model, "config", None)
     if not isinstance(model_cfg, ModelConfig):
         raise ConfigError("train() needs a model built by create_model (it has no .config)")
+    tune_once()  # the allocator of `neuralcodes train` (neuralcodes.allocator)
     if compile is None:
         compile = bool(getattr(cfg, "compile", False))
     with num_threads(cfg.num_threads):

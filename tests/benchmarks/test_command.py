@@ -102,3 +102,17 @@ def test_bad_input_is_one_line(run_dir: Path, tmp_path: Path,
     err = capsys.readouterr().err
     assert err.startswith("neuralcodes: error: ") and "ukbench00003.jpg" in err
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def test_a_pretrained_network_spec(hf_folder: Path, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    data = replicas.ukbench(tmp_path / "ukbench", Replica())
+    out = tmp_path / "r"
+    assert main(["benchmark", "ukbench", "--data", str(data), "--model", f"hf:{hf_folder}",
+                 "--out", str(out), "--bootstrap", "0", "--figure", "0"]) == 0
+    printed = capsys.readouterr().out
+    config = json.loads((out / "config.json").read_text())
+    enc = config["encoder"]
+    assert (enc["kind"], enc["model_name"], config["layer"]) == ("hf", "dinov2", "cls")
+    assert enc["preprocess"]["resize_to"] == 36 and enc["spec"] == f"hf:{hf_folder}"
+    assert "cls (32-d)" in printed and np.load(out / "codes" / "database.npy").shape == (8, 32)

@@ -74,6 +74,25 @@ def test_wrong_weights_layout_and_network_choice_are_refused(
         open_network(None, None)
 
 
+def test_folder_retrieval_and_compare_with_an_hf_model(
+        hf_folder: Path, tiny_run: Path, labelled: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    spec = f"hf:{hf_folder}"
+    assert main(["folder-retrieval", str(labelled), "--model", spec, "--bootstrap", "20"]) == 0
+    out = capsys.readouterr().out
+    assert f"network: {spec} (dinov2, weights sha256" in out and "| cls | 32 | no |" in out
+    # A is a run folder: its out-of-domain task, A's best layer beside B's default code
+    assert main(["compare", str(tiny_run), spec, "--bootstrap", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "out-of-domain images of" in out and " vs cls |" in out
+    assert main(["compare", spec, str(tiny_run)]) == 2  # no run's task: a folder is needed
+    assert "is not a run folder" in capsys.readouterr().err
+    assert main(["compare", spec, spec, "--data", str(labelled), "--layer", "cls", "block1",
+                 "--bootstrap", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "labelled folder" in out and "| block1 |" in out and "| +0.0000 |" in out
+
+
 @pytest.mark.slow
 def test_cli_with_full_size_alexnet_weights(labelled: Path, tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
@@ -114,3 +133,16 @@ def test_every_option_says_its_default(command: str) -> None:
     text = " ".join(sub.format_help().split())
     expected = {"finetune": "(default 5)", "recipes": "(default notebook improved)"}[command]
     assert expected in text
+
+
+def test_new_spellings_and_json(tiny_run: Path, labelled: Path,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["folder-retrieval", str(labelled), "--model", str(tiny_run), "--layer", "L7",
+                 "--pca", "4", "--whiten", "yes", "--pca-fit-on", str(labelled), "--qe", "2",
+                 "--qe-alpha", "1", "--bootstrap", "0", "--json", "-q"]) == 0
+    out, err = capsys.readouterr()
+    rows = json.loads(out)
+    assert sorted((r["codes"], r["pca"] or 0, r["whiten"], r["qe"]) for r in rows) == [
+        ("L7", 0, False, 0), ("L7", 0, False, 2), ("L7", 4, True, 0), ("L7", 4, True, 2)]
+    assert {r["pca_fit_on"] for r in rows if r["pca"]} == {str(labelled)}
+    assert err == ""

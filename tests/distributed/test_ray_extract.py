@@ -21,7 +21,7 @@ def test_shard_worker_takes_the_pickled_encoder(
     photos = photo_maker(tmp_path / "photos", 4, bad=1).resolve()
     encoder = Encoder.from_run(run_dir, layer="L6", device="cpu", batch_size=2)
     sent = pickle.loads(pickle.dumps(encoder))  # what Ray sends: settings, not the network
-    assert sent._loaded is None and sent == encoder
+    assert sent._backbone is None and sent == encoder  # the network is not pickled
     files = sorted(rel_path(photos, p) for p in scan_images(photos))
     threads = torch.get_num_threads()
     try:
@@ -34,3 +34,24 @@ def test_shard_worker_takes_the_pickled_encoder(
         ("a/broken0.jpg", st.st_size, st.st_mtime_ns)]
     pixels = np.stack([load_image(photos / e["path"], 64) for e in shard.entries])
     np.testing.assert_allclose(shard.codes, encoder.encode(pixels), rtol=1e-5, atol=1e-6)
+
+
+def test_shard_worker_takes_a_pickled_hf_encoder(
+    tmp_path: Path, hf_folder: Path, photo_maker: Callable[..., Path]
+) -> None:
+    """A Ray build sends any network the same way: the encoder's settings, its network (and
+    image preprocessing) rebuilt in the worker."""
+    from neuralcodes.encoder import open_encoder
+
+    photos = photo_maker(tmp_path / "photos", 3, bad=0).resolve()
+    encoder = open_encoder(f"hf:{hf_folder}", device="cpu", precision="fp32", batch_size=2)
+    sent = pickle.loads(pickle.dumps(encoder))
+    assert sent._backbone is None and sent.fingerprint() == encoder.fingerprint()
+    files = sorted(rel_path(photos, p) for p in scan_images(photos))
+    threads = torch.get_num_threads()
+    try:
+        shard = ShardWorker(sent, str(photos), str(tmp_path / "shards"), 1).extract(0, files)
+    finally:
+        torch.set_num_threads(threads)
+    pixels = np.stack([encoder.load(photos / e["path"]) for e in shard.entries])  # (3, 32, 32, 3)
+    np.testing.assert_allclose(shard.codes, encoder.encode(pixels), atol=1e-5)

@@ -62,3 +62,20 @@ def test_from_dict_refuses_unknown_and_missing_fields() -> None:
     del d["size"]
     with pytest.raises(ConfigError, match="size"):
         ImagePolicy.from_dict(d)
+
+
+def test_network_fits_and_their_json() -> None:
+    crop = network_policy("n", 224, resize=256, fit="stretch-crop", crop_offset="floor",
+                          reducing_gap=2.0)
+    assert (crop.fit, crop.target, crop.crop_offset, crop.reducing_gap) == (
+        "stretch-crop", 256, "floor", 2.0)
+    d = crop.to_dict()
+    assert (d["crop_offset"], d["reducing_gap"]) == ("floor", 2.0)
+    assert ImagePolicy.from_dict(json.loads(json.dumps(d))) == crop
+    exact = network_policy("n", 224, fit="centre-crop", reducing_gap=None)
+    assert (exact.resize, exact.reduced_decoding, exact.target) == (None, False, 224)
+    assert "crop_offset" not in photo_policy(64).to_dict()  # defaults are not written
+    with pytest.raises(ConfigError, match="reducing_gap must be a number >= 1"):
+        network_policy("n", 224, reducing_gap=0.5)
+    with pytest.raises(ConfigError, match="crop_offset must be one of"):
+        network_policy("n", 224, crop_offset="ceil")  # type: ignore[arg-type]

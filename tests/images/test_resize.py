@@ -95,3 +95,28 @@ def test_reduced_decoding_agrees_with_full_decoding(fmt: str) -> None:
 @pytest.mark.parametrize("shape", [(1200, 1600), (3000, 4000)])
 def test_reduced_decoding_agrees_on_larger_images(fmt: str, shape: tuple[int, int]) -> None:
     _agreement(fmt, shape)
+
+
+def test_stretch_then_crop_and_crop_alone() -> None:
+    a = np.arange(36).reshape(6, 6)
+    out = fit(_grey(a), ImagePolicy("t", 2, "stretch-crop", "nearest", resize=6))  # R x R, crop
+    np.testing.assert_array_equal(out[..., 0], a[2:4, 2:4])
+    # 6 - 3 = 3: the offset 1.5 is rounded (torchvision: 2) or floored (Hugging Face: 1)
+    rounded = fit(_grey(a), ImagePolicy("t", 3, "centre-crop", "nearest"))
+    np.testing.assert_array_equal(rounded[..., 0], a[2:5, 2:5])
+    floored = fit(_grey(a), ImagePolicy("t", 3, "centre-crop", "nearest", crop_offset="floor"))
+    np.testing.assert_array_equal(floored[..., 0], a[1:4, 1:4])
+    small = fit(_grey(np.full((2, 2), 200)), ImagePolicy("t", 4, "centre-crop", "nearest"))
+    expected = np.zeros((4, 4))
+    expected[1:3, 1:3] = 200  # a crop larger than the image is filled with black
+    np.testing.assert_array_equal(small[..., 0], expected)
+
+
+def test_geometry_of_each_fit() -> None:
+    from neuralcodes.images.resize import fit_geometry
+
+    crop = network_policy("n", 32, resize=36, crop_offset="floor")
+    assert fit_geometry(70, 50, crop) == (50, 36, 9, 2)  # int(36 * 70 / 50) = 50
+    assert fit_geometry(50, 70, crop) == (36, 50, 2, 9)
+    assert fit_geometry(100, 80, network_policy("n", 32)) == (32, 32, 0, 0)  # stretch
+    assert fit_geometry(100, 80, photo_policy(32)) == (32, 32, 0, 0)

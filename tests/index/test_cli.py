@@ -151,3 +151,13 @@ def test_one_flag_per_concept(photos: Path, run_dir: Path, tmp_path: Path, flags
 def test_index_ray_is_gone() -> None:
     with pytest.raises(SystemExit):
         main(["index-ray", "photos", "--out", "idx"])
+
+
+def test_jobs_print_their_record_as_json(built: Path, photos: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["index", "remove", str(built), str(photos / "a"), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert (info["count"], info["removed"], info["layer"], info["backend"]) == (12, 8, "L6",
+                                                                              "exact")
+    assert main(["index", "update", str(built), "--workers", "1", "--json", "-q"]) == 0
+    assert json.loads(capsys.readouterr().out)["generation"] is None  # nothing new

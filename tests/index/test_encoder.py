@@ -51,7 +51,7 @@ def test_pickle_rebuilds_from_settings(run_dir: Path) -> None:
     images = np.random.default_rng(1).integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
     expected = enc.encode(images)
     clone = pickle.loads(pickle.dumps(enc))
-    assert clone._loaded is None and clone.layer == "L7"
+    assert clone._backbone is None and clone.layer == "L7"  # the network is not pickled
     np.testing.assert_allclose(clone.encode(images), expected, rtol=1e-5, atol=1e-6)
     assert clone.fingerprint() == enc.fingerprint()
 

@@ -178,3 +178,19 @@ def test_missing_transformers_names_the_extra(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setitem(sys.modules, "transformers", None)
     with pytest.raises(ConfigError, match=r"pip install 'neuralcodes\[hf\]'"):
         require_transformers()
+
+
+@pytest.mark.parametrize("family", list(LAYERS))
+def test_bf16_codes_are_autocasts_with_the_weights_cast_once(
+    family: str, hf_models: dict[str, Path]
+) -> None:
+    from neuralcodes.codes import extract_codes
+
+    enc = open_encoder(f"hf:{hf_models[family]}", device="cpu", precision="bf16")
+    images = _images(2)
+    autocast = extract_codes(enc.backbone.model, images, [enc.layer], device="cpu",
+                             precision="bf16", channels_last=enc.channels_last)[enc.layer]
+    np.testing.assert_array_equal(enc.encode(images), autocast)
+    assert enc.network("bf16") is enc.network("bf16") is not enc.backbone.model
+    assert enc.network("fp32") is enc.backbone.model
+    assert pickle.loads(pickle.dumps(enc))._lower is None

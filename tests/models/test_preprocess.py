@@ -48,6 +48,22 @@ def test_crop_offsets_floor_or_round() -> None:
     assert output_geometry(100, 80, rounded)[2:] == (16, 16)
 
 
+def test_the_geometry_is_the_image_pipelines() -> None:
+    """One implementation of resize + crop: a Preprocess is a neuralcodes.images policy."""
+    from neuralcodes.images import network_policy
+
+    assert Preprocess(32, "shorter", 36, "bicubic").image_policy == network_policy(
+        "x", 32, resize=36, crop_offset="floor", reducing_gap=2.0)
+    warp = Preprocess(32, "exact", 40, "bilinear").image_policy
+    assert (warp.fit, warp.resize, warp.resample) == ("stretch-crop", 40, "bilinear")
+    assert Preprocess(32, "exact", 32, "bilinear").image_policy.fit == "stretch"
+    crop = Preprocess(32, "none", 32, "nearest", reducing_gap=None).image_policy
+    assert (crop.fit, crop.reduced_decoding) == ("centre-crop", False)
+    alexnet = alexnet_preprocess().image_policy
+    assert (alexnet.fit, alexnet.resize, alexnet.crop_offset) == ("shorter-side-crop", 256,
+                                                                  "round")
+
+
 def test_alexnet_is_torchvisions_convention() -> None:
     pre = alexnet_preprocess()
     assert (pre.size, pre.resize, pre.resize_to, pre.resample, pre.crop_offset) == (

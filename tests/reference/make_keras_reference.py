@@ -1,6 +1,6 @@
 """Writes ``keras_reference.npz``: the Keras peer's outputs on known weights and inputs.
 
-The network of SPEC.md as the seed notebook builds it in Keras (``benchmarks/peers/keras_net.py``),
+The network of docs/protocol.md as the seed notebook builds it in Keras (``keras_net.py``),
 at reduced widths, with weights drawn from a NumPy seed (``reference_weights``, in PyTorch's
 state-dict layout, converted here to Keras' layout) and a handful of random images. The file
 stores the images and Keras' L5, L6, L7 and logits; ``tests/test_model.py`` rebuilds the
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 OUT = Path(__file__).with_name("keras_reference.npz")
-CONV_SPECS = ((4, 96), (5, 192), (3, 288), (3, 288), (3, 256))  # (kernel, channels), SPEC.md
+CONV_SPECS = ((4, 96), (5, 192), (3, 288), (3, 288), (3, 256))  # (kernel, channels)
 FC_WIDTH = 2048
 # name -> network and inputs; 37 px: odd sizes exercise "same" padding and pooling (37, 19, 10, 5)
 CASES = {

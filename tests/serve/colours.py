@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from neuralcodes.artifacts import sha256_file
+from neuralcodes.images import photo_policy
 from neuralcodes.index.api import Index
 from neuralcodes.index.manifest import ARTIFACT, FORMAT
 from neuralcodes.index.store import Entry, write_generation
@@ -40,6 +41,7 @@ class MeanColourEncoder:
     """Stands in for a network: (N, 8, 8, 3) uint8 -> (N, 3) mean colours in [0, 1]."""
 
     image_size, dim, layer, run_dir = 8, 3, "L6", Path("mean-colour")
+    image_policy = photo_policy(8)  # how the index reads a query for it
 
     def __init__(self) -> None:
         self.queries: list[tuple[int, ...]] = []  # the shape of every batch encoded

@@ -48,8 +48,8 @@ def test_run_serve_opens_the_index_and_runs_uvicorn(
     opened: list[tuple[str, Any]] = []
     ran: dict[str, Any] = {}
 
-    def fake_open(index_dir: str, *, run_dir: str | None = None) -> Index:
-        opened.append((index_dir, run_dir))
+    def fake_open(index_dir: str, *, model: str | None = None) -> Index:
+        opened.append((index_dir, model))
         return colour_index
 
     monkeypatch.setattr(Index, "open", staticmethod(fake_open))

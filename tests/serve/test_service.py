@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from neuralcodes.encoder import Encoder  # the encoder Index queries through
 from neuralcodes.index.api import Index
-from neuralcodes.index.encoder import Encoder
 
 from .live import live_server
 from .photos import id_of

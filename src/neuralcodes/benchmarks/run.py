@@ -168,11 +168,19 @@ def compress(codes: Codes, config: BenchmarkConfig, encoder: ImageEncoder, fit_f
                  codes.skipped, info)
 
 
+def encoder_record(encoder: ImageEncoder) -> dict[str, Any]:
+    """The encoder's fingerprint with its kind (a fingerprint without one is a run folder's)
+    and the model SPEC it was opened with, when it has one."""
+    fp = encoder.fingerprint()
+    spec = getattr(encoder, "spec", None)
+    return {"kind": fp.get("kind", "run"), **fp, **({"spec": str(spec)} if spec else {})}
+
+
 def _write(folder: Path, config: BenchmarkConfig, encoder: ImageEncoder, dataset: Dataset,
            codes: Codes, scores: dict[str, SetupScores], rows: list[dict[str, Any]], text: str,
            paper: list[Any]) -> None:
     pca = None if codes.pca is None else {k: v for k, v in codes.pca.items() if k != "model"}
-    made_by = {"benchmark": config.name, "encoder": encoder.fingerprint(),
+    made_by = {"benchmark": config.name, "encoder": encoder_record(encoder),
                "layer": encoder.layer, "code_dim": int(encoder.dim),
                "dims": int(codes.database.shape[1]), "pca": pca}
     write_codes(folder, codes.database, codes.queries, {

@@ -1,29 +1,31 @@
 """`neuralcodes benchmark NAME ...` and `neuralcodes benchmark download NAME`: the paper's
 benchmarks, each a subcommand with the same flags, scored into a result folder.
 
-Until every kind of network is an encoder (``--model SPEC``), ``--model`` takes a run folder:
-``RunFolderEncoder`` puts today's run-folder ``Encoder`` behind the benchmarks' ``ImageEncoder``
-contract (images read with the index's ``load_image`` at the network's input size).
+``--model SPEC`` is any network (a run folder, ``alexnet[:WEIGHTS.pth]``, ``hf:ORG/NAME[@REV]``,
+``hf:/folder``): ``neuralcodes.encoder.open_encoder`` gives the benchmarks' ``ImageEncoder``
+(images read by the network's own preprocessing).
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
-from PIL import Image
+from typing import Any
 
 from neuralcodes.benchmarks.catalog import DESCRIPTION
 from neuralcodes.benchmarks.dataset import NAMES
+from neuralcodes.cli.options import (
+    add_bootstrap_option,
+    add_device_option,
+    add_json_option,
+    add_layer_option,
+    add_pca_fit_option,
+    add_pca_option,
+    add_whiten_option,
+    whiten_flag,
+)
+from neuralcodes.cli.output import print_json
 from neuralcodes.cli.progress_cli import ConsoleProgress
-
-if TYPE_CHECKING:  # not imported when the parser is built (it imports torch)
-    from neuralcodes.index.encoder import Encoder
 
 
 def register(subparsers: Any) -> None:
@@ -51,60 +53,30 @@ def _usage(p: argparse.ArgumentParser) -> int:
 def _add_run_flags(q: argparse.ArgumentParser, name: str) -> None:
     q.add_argument("--data", type=Path, required=True, help="the benchmark's folder, in its "
                    "official layout (see `neuralcodes benchmark download`)")
-    q.add_argument("--model", type=Path, required=True, help="a run folder with a trained model.pt")
-    q.add_argument("--layer", default=None, help="the code (default: the run's best layer)")
-    q.add_argument("--pca", type=int, default=None, help="PCA-compress the codes to D dims")
-    q.add_argument("--pca-fit-on", default=None, metavar="DIR", help="a folder of images to fit "
-                   "PCA on (another dataset, e.g. another benchmark's folder), or 'self' for this "
-                   "benchmark's own database (flagged as optimistic in the result)")
-    q.add_argument("--whiten", action="store_true", help="PCA-whitening")
+    q.add_argument("--model", metavar="SPEC", required=True, help="the network: a run folder, "
+                   "alexnet[:WEIGHTS.pth], hf:ORG/NAME[@REV] or hf:/folder")
+    add_layer_option(q, many=False, default_text="a run's best layer, a network's default code: "
+                     "L6 for AlexNet, e.g. cls for DINOv2")
+    add_pca_option(q, many=False)
+    add_pca_fit_option(q, "a folder of images to fit PCA on (another dataset, e.g. another "
+                       "benchmark's folder), or 'self' for this benchmark's own database "
+                       "(flagged as optimistic in the result); needed with --pca (default none)")
+    add_whiten_option(q, both=False)
     if name == "holidays":
         q.add_argument("--rotated", type=Path, default=None, metavar="DIR", help="a folder of "
                        "manually rotated (upright) copies of Holidays images, same names: each "
                        "replaces its original ('rotated Holidays')")
     q.add_argument("--out", type=Path, default=None, help="the result folder "
                    "(default runs/benchmarks/NAME-LAYER[-pcaD])")
-    q.add_argument("--batch-size", type=int, default=64)
-    q.add_argument("--workers", type=int, default=0, help="decoding threads (0: one per core, "
-                   "up to 8)")
-    q.add_argument("--bootstrap", type=int, default=1000, help="resamples of the 95 %% CI")
+    q.add_argument("--batch-size", type=int, default=64, metavar="N",
+                   help="images per forward pass (default %(default)s)")
+    q.add_argument("--workers", type=int, default=0, metavar="N", help="decoding threads "
+                   "(0: one per core, up to 8) (default %(default)s)")
+    add_bootstrap_option(q)
     q.add_argument("--figure", type=int, default=4, metavar="N", help="queries shown in "
-                   "figures/queries.png (default 4; 0: no figure)")
-    q.add_argument("--device", default="auto", help="auto (default), cpu, cuda, mps")
-
-
-@dataclass
-class RunFolderEncoder:
-    """A run folder's network as an ``ImageEncoder``."""
-
-    inner: Encoder
-
-    @property
-    def layer(self) -> str:
-        return self.inner.layer
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    def load(self, src: str | Path | Image.Image) -> np.ndarray:
-        from neuralcodes.images import load_image
-
-        return load_image(src, self.inner.image_size)
-
-    def encode(self, images: np.ndarray) -> np.ndarray:
-        return self.inner.encode(images)
-
-    def fingerprint(self) -> dict[str, Any]:
-        return {"kind": "run", "run_dir": str(self.inner.run_dir), **self.inner.fingerprint()}
-
-
-def run_folder_encoder(run_dir: Path, layer: str | None, device: str = "auto",
-                       batch_size: int = 64) -> RunFolderEncoder:
-    from neuralcodes.index.encoder import Encoder
-
-    return RunFolderEncoder(Encoder.from_run(run_dir, layer=layer, device=device,
-                                             batch_size=batch_size))
+                   "figures/queries.png (0: no figure) (default %(default)s)")
+    add_device_option(q)
+    add_json_option(q)
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
@@ -112,37 +84,28 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 
     config = BenchmarkConfig(
         name=args.benchmark, data=str(args.data), pca=args.pca, pca_fit_on=args.pca_fit_on,
-        whiten=args.whiten, rotated=str(args.rotated) if getattr(args, "rotated", None) else None,
+        whiten=whiten_flag(args.whiten),
+        rotated=str(args.rotated) if getattr(args, "rotated", None) else None,
         batch_size=args.batch_size, workers=args.workers, n_bootstrap=args.bootstrap,
         figure_queries=args.figure)
-    encoder = run_folder_encoder(args.model, args.layer, args.device, args.batch_size)
+    from neuralcodes.encoder import open_encoder
+
+    encoder = open_encoder(args.model, layer=args.layer, device=args.device,
+                           batch_size=args.batch_size)
     suffix = f"-pca{args.pca}" if args.pca else ""
     out = args.out or Path("runs/benchmarks") / f"{args.benchmark}-{encoder.layer}{suffix}"
-    _show_logs()
     result = run_benchmark(config, encoder, out, progress=ConsoleProgress())
-    print(result.text)
-    print(f"written: {result.out}")
+    if args.json:
+        print_json({"out": result.out, "rows": result.rows})
+    else:
+        print(result.text)
+        print(f"written: {result.out}")
     return 0
 
 
 def cmd_download(args: argparse.Namespace) -> int:
     from neuralcodes.benchmarks import download_benchmark
 
-    _show_logs()
     print(download_benchmark(args.name, args.dir, mirror=args.mirror, progress=ConsoleProgress()))
     return 0
 
-
-class _Stderr(logging.Handler):
-    """Writes to whatever ``sys.stderr`` is when a message comes."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        print(self.format(record), file=sys.stderr)
-
-
-def _show_logs() -> None:
-    """The library's messages (skipped images, steps) on stderr, once."""
-    log = logging.getLogger("neuralcodes.benchmarks")
-    if not any(isinstance(h, _Stderr) for h in log.handlers):
-        log.addHandler(_Stderr())
-        log.setLevel(logging.INFO)

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from neuralcodes.artifacts import read_json
+from neuralcodes.cli.options import add_json_option
+from neuralcodes.cli.output import print_json
 from neuralcodes.cli.progress_cli import ConsoleProgress
 from neuralcodes.config import DataConfig, RunConfig, choices, from_dict, replace
 from neuralcodes.presets import DEMO, resolve
@@ -44,31 +46,40 @@ def register(subparsers: Any) -> None:
     _add_config_flags(p, notebook)
     p.add_argument("--out", type=Path, help="run folder (default runs/run-<time>)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    add_json_option(p)
     p.set_defaults(func=cmd_run)
 
     p = subparsers.add_parser("demo", help="the whole experiment on the built-in synthetic dataset "
                               "(a few minutes on a laptop CPU)")
-    p.add_argument("--out", type=Path, default=Path("runs/demo"), help="run folder (runs/demo)")
+    p.add_argument("--out", type=Path, default=Path("runs/demo"),
+                   help="run folder (default %(default)s)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted demo in --out")
     _add_config_flags(p, DEMO)
+    add_json_option(p)
     p.set_defaults(func=cmd_demo)
+    _register_steps(subparsers, notebook)
 
+
+def _register_steps(subparsers: Any, notebook: RunConfig) -> None:
+    """download, prepare, and one command per step of a run folder."""
     p = subparsers.add_parser("download", help="fetch Tiny ImageNet (resumable, checksum-verified)")
     p.add_argument("--dir", type=Path, default=None, help="where to keep it "
                    "(default $NEURALCODES_HOME or ~/.cache/neuralcodes)")
-    p.add_argument("--url", default=None, help="another mirror of tiny-imagenet-200.zip")
+    p.add_argument("--url", default=None, help="another mirror of tiny-imagenet-200.zip "
+                   "(default: the official one, cs231n.stanford.edu)")
     p.add_argument("--sha256", default=None, help="refuse the zip unless it has this SHA-256 "
                    "(the computed one is always written to tiny-imagenet-200.zip.sha256)")
     p.set_defaults(func=cmd_download)
 
     p = subparsers.add_parser("prepare", help="step 1: decode, cache and split the data")
-    p.add_argument("run_dir", type=Path)
+    p.add_argument("run_dir", type=Path, help="the run folder to make")
     _add_data_flags(p)
     _add_config_flags(p, notebook)
     p.set_defaults(func=cmd_prepare)
     for name, helptext in STEP_HELP.items():
         p = subparsers.add_parser(name, help=helptext)
-        p.add_argument("run_dir", type=Path)
+        p.add_argument("run_dir", type=Path, help="a run folder made by `neuralcodes prepare` "
+                       "(or `run`)")
         if name == "train":
             p.add_argument("--resume", action="store_true", help="continue from checkpoint.pt")
         p.set_defaults(func=cmd_step, step=name)
@@ -86,8 +97,11 @@ STEP_HELP = {
 
 def _add_data_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
+    data = DataConfig()
     g.add_argument("--data", help="tiny-imagenet-200 folder or .zip, or 'synthetic' (default "
-                   f"{DataConfig().source}: {DataConfig().synthetic_classes} generated classes)")
+                   f"{data.source}: {data.synthetic_classes} generated classes, fewer than the "
+                   f"default --n-in-domain {data.n_in_domain}: give --data, or see "
+                   "`neuralcodes demo`)")
     g.add_argument("--download", action="store_true", help="download Tiny ImageNet first")
     p.add_argument("--config", type=Path, help="a config.json to start from (flags override it)")
 
@@ -145,8 +159,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = args.out or new_run_dir()
     metrics = run_experiment(out, config_from_args(args), resume=args.resume,
                              progress=ConsoleProgress())
-    print(summary_table(metrics))
-    print(f"\nrun folder: {out}  (report: {RunDir(out).report[1]})")
+    _show(args, out, metrics)
     return 0
 
 
@@ -156,9 +169,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     metrics = run_experiment(args.out, config_from_args(args, DEMO), resume=args.resume,
                              progress=ConsoleProgress())
-    print(summary_table(metrics))
-    print(f"\nrun folder: {args.out}  (report: {RunDir(args.out).report[1]})")
+    _show(args, args.out, metrics)
     return 0
+
+
+def _show(args: argparse.Namespace, out: Path, metrics: dict[str, Any]) -> None:
+    """The summary table and where the run is (``--json``: the run's metrics as a record)."""
+    report = RunDir(out).report[1]
+    if args.json:
+        print_json({"run_dir": out, "report": report, "metrics": metrics})
+        return
+    print(summary_table(metrics))
+    print(f"\nrun folder: {out}  (report: {report})")
 
 
 def cmd_download(args: argparse.Namespace) -> int:

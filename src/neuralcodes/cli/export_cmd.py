@@ -6,6 +6,8 @@ import argparse
 import json
 from typing import Any
 
+from neuralcodes.cli.options import add_json_option, add_layer_option
+from neuralcodes.cli.output import print_json
 from neuralcodes.export.metadata import DEFAULT_LAYERS, DEFAULT_OPSET, FORMATS
 
 
@@ -24,27 +26,27 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", metavar="PATH", default=None,
                    help="the file to write, or a folder to write it in (default: "
                    "model.safetensors or model.onnx beside model.pt)")
-    p.add_argument("--layers", nargs="+", metavar="LAYER", default=list(DEFAULT_LAYERS),
-                   help="the code layers: ONNX outputs, code dimensions in the metadata "
-                   f"(default: {' '.join(DEFAULT_LAYERS)}; the logits are always exported)")
+    add_layer_option(p, many=True, default=list(DEFAULT_LAYERS),
+                     default_text=f"{' '.join(DEFAULT_LAYERS)}; ONNX outputs, code dimensions "
+                     "in the metadata; the logits are always exported")
     p.add_argument("--opset", type=int, default=DEFAULT_OPSET,
                    help=f"ONNX operator set version, {DEFAULT_OPSET} or later "
                    f"(default {DEFAULT_OPSET}; ignored for safetensors)")
-    p.add_argument("--json", action="store_true", help="print what was written as JSON")
+    add_json_option(p)
     p.set_defaults(func=run_export)
 
 
 def run_export(args: argparse.Namespace) -> int:
     from neuralcodes.export import ExportConfig, export_run
 
-    cfg = ExportConfig(format=args.format, layers=tuple(args.layers), opset=args.opset)
+    cfg = ExportConfig(format=args.format, layers=tuple(args.layer), opset=args.opset)
     result = export_run(args.run_dir, cfg, args.out)
     meta = result.metadata
     record = {"path": str(result.path), "format": result.format,
               "model_hash": meta["model_hash"], "input": json.loads(meta["input"])["shape"],
               "outputs": list(result.outputs), "code_dims": json.loads(meta["code_dims"])}
     if args.json:
-        print(json.dumps(record, indent=2))
+        print_json(record)
         return 0
     print(f"wrote {record['path']} ({result.format}, model {record['model_hash']})")
     print(f"  input  {record['input']} float32 in [0, 1], RGB")

@@ -10,17 +10,29 @@ import argparse
 import json
 from typing import Any
 
+from neuralcodes.cli.options import (
+    add_device_option,
+    add_json_option,
+    add_layer_option,
+    add_pca_option,
+)
+from neuralcodes.cli.output import print_json
 from neuralcodes.cli.progress_cli import ConsoleProgress
 from neuralcodes.errors import ConfigError
 from neuralcodes.names import shown
 
+MOVED = ("the network's SPEC, if it is not where the index records it (a run folder, "
+         "alexnet:PATH, hf:ORG/NAME[@REV], hf:/folder); checked against the index")
+INDEX_DIR_HELP = "an index folder made by `neuralcodes index build`"
 LOCAL = "local"  # --ray without an address: start a local Ray on this machine
 RAY_OPTIONS = ("ray_workers", "cpus_per_worker", "num_gpus_per_worker", "shard_size", "shards")
 FAISS_OPTIONS = ("nlist", "nprobe", "hnsw_m", "ef_construction", "ef_search")
 LABELS = {  # index info: key -> what the table shows
     "index_dir": "index", "skipped": "skipped files", "excluded": "removed by hand (excluded)",
-    "photos_root": "photos folder", "run_dir": "run folder", "model_name": "model",
-    "model_hash": "model hash", "model_status": "model status", "image_size": "image size",
+    "photos_root": "photos folder", "model": "model (SPEC)", "kind": "network kind",
+    "run_dir": "run folder", "model_name": "architecture", "model_hash": "model hash",
+    "hub_id": "hub id", "weights_sha256": "weights sha256", "image_policy": "image input",
+    "model_status": "model status", "image_size": "image size",
     "code_dim": "code dims", "dim": "stored dims", "backend_params": "backend parameters",
     "recall_at_10": "recall@10", "generation_bytes": "generation size",
     "neuralcodes_version": "neuralcodes version",
@@ -35,27 +47,27 @@ def register(subparsers: Any) -> None:
     _build_parser(actions)
 
     update = actions.add_parser("update", help="pick up new, changed and deleted files")
-    update.add_argument("index_dir")
-    update.add_argument("--model", metavar="RUN_DIR", help="the run folder, if it has moved")
+    update.add_argument("index_dir", help=INDEX_DIR_HELP)
+    update.add_argument("--model", metavar="SPEC", help=MOVED)
     _job_options(update)
     update.set_defaults(func=_update)
 
     add = actions.add_parser("add", help="add (or refresh) files or folders")
-    add.add_argument("index_dir")
-    add.add_argument("files", nargs="+")
-    add.add_argument("--model", metavar="RUN_DIR", help="the run folder, if it has moved")
+    add.add_argument("index_dir", help=INDEX_DIR_HELP)
+    add.add_argument("files", nargs="+", help="image files or folders (scanned recursively)")
+    add.add_argument("--model", metavar="SPEC", help=MOVED)
     _job_options(add)
     add.set_defaults(func=_add)
 
     remove = actions.add_parser("remove", help="remove files or folders from the index")
-    remove.add_argument("index_dir")
-    remove.add_argument("files", nargs="+")
-    remove.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    remove.add_argument("index_dir", help=INDEX_DIR_HELP)
+    remove.add_argument("files", nargs="+", help="indexed files or folders")
+    add_json_option(remove)
     remove.set_defaults(func=_remove)
 
     info = actions.add_parser("info", help="what the index holds and what built it")
-    info.add_argument("index_dir")
-    info.add_argument("--json", action="store_true", help="print JSON (plain keys and values)")
+    info.add_argument("index_dir", help=INDEX_DIR_HELP)
+    add_json_option(info)
     info.set_defaults(func=_info)
 
 
@@ -63,9 +75,14 @@ def _build_parser(actions: Any) -> None:
     build = actions.add_parser("build", help="index every image under a folder")
     build.add_argument("photos_dir", help="folder of images, scanned recursively")
     build.add_argument("--out", required=True, help="index folder to write")
-    build.add_argument("--model", metavar="RUN_DIR", help="trained run folder (default: newest)")
-    build.add_argument("--layer", help="code layer, e.g. L6 (default: the run's best)")
-    build.add_argument("--pca", type=int, metavar="DIMS", help="compress codes to 16..512 dims")
+    build.add_argument("--model", metavar="SPEC", help="the network: a trained run folder "
+                       "(default: the newest under ./runs), 'alexnet' or alexnet:WEIGHTS.pth, "
+                       "hf:ORG/NAME[@REVISION] (a Hugging Face model, fetched on first use when "
+                       "online), or hf:/folder (saved with save_pretrained)")
+    add_layer_option(build, many=False, default_text="a run's best layer, a network's "
+                     "documented default: docs/models.md; named codes such as cls, patch-mean, "
+                     "block9")
+    add_pca_option(build, many=False, sizes="16 to 512")
     build.add_argument("--force", action="store_true", help="write into an existing folder "
                        "that is not an index, or replace an index of another model or layer")
     _job_options(build)
@@ -75,19 +92,21 @@ def _build_parser(actions: Any) -> None:
 
 
 def _job_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--batch-size", type=int, default=256, help="images per forward pass")
-    p.add_argument("--workers", type=int, help="decoding processes (default: the cores, <= 8)")
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.add_argument("--batch-size", type=int, metavar="N", help="images per forward pass "
+                   "(default: 256 for a run folder, 64 for AlexNet, 32 for a Hugging Face model)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="decoding processes (default: the cores, at most 8)")
+    add_device_option(p)
+    add_json_option(p)
 
 
 def _faiss_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("search backend (FAISS knobs; unset ones are chosen from the size)")
     g.add_argument("--backend", choices=("exact", "ivfpq", "hnsw", "faiss"),
                    help="exact search (default), or an approximate FAISS index")
-    knobs = [("--nlist", "ivfpq: inverted lists (default: about 4 sqrt(N))"),
+    knobs = [("--nlist", "ivfpq: inverted lists (default: 4 sqrt(N), at most N / 39)"),
              ("--nprobe", "ivfpq, faiss: lists visited per query (default: nlist / 8, at least "
-              "16; `search --nprobe` overrides it)"),
+              "16, at most nlist; `search --nprobe` overrides it)"),
              ("--hnsw-m", "hnsw: FAISS's M, links per node (default 32)"),
              ("--ef-construction", "hnsw: efConstruction (default 80)"),
              ("--ef-search", "hnsw, faiss: efSearch (default 128; `search --ef-search` "
@@ -122,9 +141,9 @@ def _build_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     backend = args.backend or ("faiss" if args.faiss_factory else "exact")
     params = AnnParams(**{k: getattr(args, k) for k in FAISS_OPTIONS},
                        factory=args.faiss_factory)
-    return {"run_dir": args.model, "layer": args.layer, "pca": args.pca, "backend": backend,
+    return {"model": args.model, "layer": args.layer, "pca": args.pca, "backend": backend,
             "params": params, "batch_size": args.batch_size, "device": args.device,
-            "force": args.force, "progress": ConsoleProgress(args.quiet)}
+            "force": args.force, "progress": ConsoleProgress()}
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -134,8 +153,8 @@ def _build(args: argparse.Namespace) -> int:
             raise ConfigError(f"{', '.join(ray_given)} only apply with --ray")
         from neuralcodes.index import build_index
 
-        _summary(build_index(args.photos_dir, args.out, workers=args.workers,
-                             **_build_kwargs(args)))
+        _summary(args, build_index(args.photos_dir, args.out, workers=args.workers,
+                                   **_build_kwargs(args)))
         return 0
     if args.workers is not None:
         raise ConfigError("--workers counts decoding processes without --ray; with --ray, "
@@ -144,33 +163,33 @@ def _build(args: argparse.Namespace) -> int:
 
     names = {"shards": "shard_dir"}
     ray = {names.get(k, k): getattr(args, k) for k in RAY_OPTIONS if getattr(args, k) is not None}
-    _summary(build_index_ray(args.photos_dir, args.out, **_build_kwargs(args),
-                             address=None if args.ray == LOCAL else args.ray, **ray))
+    _summary(args, build_index_ray(args.photos_dir, args.out, **_build_kwargs(args),
+                                   address=None if args.ray == LOCAL else args.ray, **ray))
     return 0
 
 
 def _update(args: argparse.Namespace) -> int:
     from neuralcodes.index import update_index
 
-    _summary(update_index(args.index_dir, run_dir=args.model, batch_size=args.batch_size,
-                          workers=args.workers, device=args.device,
-                          progress=ConsoleProgress(args.quiet)))
+    _summary(args, update_index(args.index_dir, model=args.model, batch_size=args.batch_size,
+                                workers=args.workers, device=args.device,
+                                progress=ConsoleProgress()))
     return 0
 
 
 def _add(args: argparse.Namespace) -> int:
     from neuralcodes.index import add_files
 
-    _summary(add_files(args.index_dir, args.files, run_dir=args.model,
-                       batch_size=args.batch_size, workers=args.workers, device=args.device,
-                       progress=ConsoleProgress(args.quiet)))
+    _summary(args, add_files(args.index_dir, args.files, model=args.model,
+                             batch_size=args.batch_size, workers=args.workers,
+                             device=args.device, progress=ConsoleProgress()))
     return 0
 
 
 def _remove(args: argparse.Namespace) -> int:
     from neuralcodes.index import remove_files
 
-    _summary(remove_files(args.index_dir, args.files, progress=ConsoleProgress(args.quiet)))
+    _summary(args, remove_files(args.index_dir, args.files, progress=ConsoleProgress()))
     return 0
 
 
@@ -179,7 +198,7 @@ def _info(args: argparse.Namespace) -> int:
 
     info = describe_index(args.index_dir)
     if args.json:
-        print(json.dumps(info, indent=2))
+        print_json(info)
         return 0
     width = max(len(LABELS.get(k, k)) for k in info)
     for key, value in info.items():
@@ -202,8 +221,12 @@ def _backend_text(info: Any) -> str:
     return f"{info.backend} {info.structure}"
 
 
-def _summary(info: Any) -> None:
-    """One paragraph on stdout: what the job did (names escaped: ``names.shown``)."""
+def _summary(args: argparse.Namespace, info: Any) -> None:
+    """One paragraph on stdout: what the job did (names escaped: ``names.shown``; ``--json``: the
+    ``IndexInfo`` record)."""
+    if args.json:
+        print_json(info)
+        return
     where = shown(info.index_dir)
     if info.generation is None:
         print(f"{where}: up to date, {info.count} images")

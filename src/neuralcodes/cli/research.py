@@ -1,7 +1,7 @@
 """`neuralcodes sweep | finetune | compare | folder-retrieval | recipes`: the research tools.
 
-Each handler calls one library function of ``neuralcodes.research``, prints its table (Markdown)
-and writes it (with the JSON behind it) when asked.
+Each handler calls one library function of ``neuralcodes.research``, prints its table (Markdown;
+``--json``: the records behind it) and writes it (with the JSON) when asked.
 """
 
 from __future__ import annotations
@@ -9,39 +9,64 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import logging
 from pathlib import Path
 from typing import Any
 
 from neuralcodes.artifacts import atomic_write_json, atomic_write_text
+from neuralcodes.cli.options import (
+    WHITEN,
+    add_bootstrap_option,
+    add_estimator_option,
+    add_json_option,
+    add_layer_option,
+    add_pca_fit_option,
+    add_pca_option,
+    add_qe_options,
+    add_whiten_option,
+    whiten_flag,
+)
+from neuralcodes.cli.output import jsonable, print_json
 from neuralcodes.cli.progress_cli import ConsoleProgress
-from neuralcodes.config import Estimator, Pooling, Recipe, choices
+from neuralcodes.config import Pooling, Recipe, choices
 from neuralcodes.tables import markdown_table
 
+log = logging.getLogger(__name__)
 POOLINGS = choices(Pooling)
-
-WHITEN = {"no": (False,), "yes": (True,), "both": (False, True)}
+SPECS = "a run folder, alexnet[:WEIGHTS.pth], hf:ORG/NAME[@REV] or hf:/folder"
 
 
 def register(subparsers: Any) -> None:
+    _register_sweep(subparsers)
+    _register_finetune(subparsers)
+    _register_compare(subparsers)
+    _register_folder_retrieval(subparsers)
+    _register_recipes(subparsers)
+
+
+def _register_sweep(subparsers: Any) -> None:
     p = subparsers.add_parser("sweep", help="layer x pooling x PCA dims x whitening x query "
-                              "expansion on a run's out-of-domain retrieval")
-    p.add_argument("run_dir", type=Path)
-    p.add_argument("--layers", nargs="+", default=["L5", "L6", "L7"],
-                   help="layers (default L5 L6 L7)")
+                              "expansion on a run's out-of-domain retrieval",
+                              description="Sweep the code sets of a neuralcodes run folder (its "
+                              "own network and out-of-domain task; for another network use "
+                              "folder-retrieval or benchmark with --model SPEC).")
+    p.add_argument("run_dir", type=Path, help="a neuralcodes run folder with its codes (after "
+                   "step 4)")
+    add_layer_option(p, many=True, default=["L5", "L6", "L7"], specs=True)
     p.add_argument("--pool", nargs="*", default=[], help="poolings of --conv-layer "
                    f"({' '.join(POOLINGS)}) or full specs such as conv4:gem (default none)")
     p.add_argument("--conv-layer", default="conv5", help="the map --pool pools (default conv5)")
-    p.add_argument("--dims", nargs="+", type=int, default=None,
-                   help="PCA sizes (default: the run's, 16 .. 512); the full code is always in")
-    p.add_argument("--whiten", choices=sorted(WHITEN), default="no",
-                   help="PCA-whitening (default no)")
-    p.add_argument("--qe", nargs="+", type=int, default=[0],
-                   help="query expansion sizes (0: off; default 0)")
+    add_pca_option(p, many=True, default_text="the run's PCA sizes; the full code is always in")
+    add_whiten_option(p, both=True)
+    add_qe_options(p, many=True)
     _add_scoring_flags(p)
     p.add_argument("--out", type=Path, help="where sweep.csv/.md and figures/sweep.png go "
                    "(default: the run folder)")
+    add_json_option(p)
     p.set_defaults(func=cmd_sweep)
 
+
+def _register_finetune(subparsers: Any) -> None:
     p = subparsers.add_parser("finetune", help="retrain a run's model on a labelled image folder")
     p.add_argument("run_dir", type=Path, help="the run whose model is retrained")
     p.add_argument("--data", type=Path, required=True, help="a folder with one subfolder per class")
@@ -55,21 +80,29 @@ def register(subparsers: Any) -> None:
                    help="held out per class for early stopping (default %(default)s)")
     p.add_argument("--seed", type=int, default=tune["seed"],
                    help="seed of the new head, the split and the batch order (default %(default)s)")
+    add_json_option(p)
     p.set_defaults(func=cmd_finetune)
 
-    p = subparsers.add_parser("compare", help="two runs' codes on the same retrieval task, with a "
-                              "paired test")
-    p.add_argument("run_a", type=Path)
-    p.add_argument("run_b", type=Path)
-    p.add_argument("--layer", nargs="+", default=["L6"],
-                   help="layers or specs such as conv5:spoc (default L6)")
-    p.add_argument("--data", type=Path, help="a labelled folder (default: RUN_A's OOD images)")
-    _add_scoring_flags(p, qe=False)
-    p.add_argument("--out", type=Path, help="write compare.md and compare.json there")
+
+def _register_compare(subparsers: Any) -> None:
+    p = subparsers.add_parser("compare", help="two networks' codes on the same retrieval task, "
+                              "with a paired test")
+    p.add_argument("run_a", metavar="A", help=f"network A, the reference: a model SPEC ({SPECS})")
+    p.add_argument("run_b", metavar="B", help="network B, compared with A: a model SPEC")
+    add_layer_option(p, many=True, default=None, specs=True,
+                     default_text="A's default code, e.g. a run's best layer, with B's own if B "
+                     "lacks it")
+    p.add_argument("--data", type=Path, help="a labelled folder (default: A's out-of-domain "
+                   "images when A is a run folder; required otherwise)")
+    add_estimator_option(p)
+    add_bootstrap_option(p, what="the 95 %% intervals and the paired test", none=False)
+    p.add_argument("--out", type=Path, help="write compare.md and compare.json there "
+                   "(default: not written)")
+    add_json_option(p)
     p.set_defaults(func=cmd_compare)
 
-    _register_folder_retrieval(subparsers)
 
+def _register_recipes(subparsers: Any) -> None:
     p = subparsers.add_parser("recipes", help="the demo experiment once per training recipe, "
                               "compared")
     p.add_argument("--out", type=Path, required=True, help="one run folder per recipe goes here")
@@ -77,8 +110,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--recipes", nargs="+", default=list(runs["recipes"]), metavar="RECIPE",
                    help=f"recipes among {', '.join(choices(Recipe))}; the first is the "
                    f"reference (default {' '.join(runs['recipes'])})")
-    p.add_argument("--bootstrap", type=int, default=runs["n_bootstrap"],
-                   help="resamples of the 95 %% CI and the paired test (default %(default)s)")
+    add_bootstrap_option(p, runs["n_bootstrap"], "the 95 %% intervals and the paired tests",
+                         none=False)
+    add_json_option(p)
     p.set_defaults(func=cmd_recipes)
 
 
@@ -87,30 +121,27 @@ def _register_folder_retrieval(subparsers: Any) -> None:
                               "folder (each image queries the rest)")
     p.add_argument("folder", type=Path, help="one subfolder of images per class")
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--model", type=Path, help="a run folder with a trained model.pt")
-    g.add_argument("--alexnet", type=Path, help="AlexNet weights in the PyTorch model-zoo layout")
-    p.add_argument("--layers", nargs="+", default=["L5", "L6", "L7"],
-                   help="layers or specs such as conv5:spoc (default L5 L6 L7)")
-    p.add_argument("--pca", nargs="*", type=int, default=[],
-                   help="PCA sizes, e.g. 128 (default none)")
-    p.add_argument("--whiten", action="store_true", help="PCA-whiten (default off)")
-    p.add_argument("--pca-fit", type=Path, help="a folder to fit PCA on (default: the evaluated "
-                   "images themselves, flagged in the table)")
-    p.add_argument("--qe", type=int, default=0, help="query expansion size (default 0: off)")
+    g.add_argument("--model", metavar="SPEC", help=f"the network: {SPECS}")
+    g.add_argument("--alexnet", type=Path, metavar="WEIGHTS", help="deprecated: "
+                   "--model alexnet:WEIGHTS.pth")
+    add_layer_option(p, many=True, default=None, specs=True,
+                     default_text="L5 L6 L7 where the network has them, else its default code, "
+                     "e.g. cls")
+    add_pca_option(p, many=True, default=[])
+    add_whiten_option(p, both=False)
+    add_pca_fit_option(p, "a folder of images to fit PCA on (default: the evaluated images "
+                       "themselves, flagged in the table as optimistic)", old="--pca-fit")
+    add_qe_options(p, many=False)
     _add_scoring_flags(p)
-    p.add_argument("--out", type=Path, help="write folder-retrieval.md and .json there")
+    p.add_argument("--out", type=Path, help="write folder-retrieval.md and .json there "
+                   "(default: not written)")
+    add_json_option(p)
     p.set_defaults(func=cmd_folder_retrieval)
 
 
-def _add_scoring_flags(p: argparse.ArgumentParser, qe: bool = True) -> None:
-    p.add_argument("--estimator", choices=choices(Estimator), default="spec",
-                   help="AP estimator: spec (docs/protocol.md) or trapezoid (the Oxford/Holidays "
-                   "code) (default spec)")
-    p.add_argument("--bootstrap", type=int, default=1000,
-                   help="resamples of the 95 %% CI (default 1000)")
-    if qe:
-        p.add_argument("--alpha", type=float, default=0.0,
-                       help="alpha-QE exponent (default 0: average QE)")
+def _add_scoring_flags(p: argparse.ArgumentParser) -> None:
+    add_estimator_option(p)
+    add_bootstrap_option(p)
 
 
 def _defaults(module: str, function: str) -> dict[str, Any]:
@@ -119,13 +150,18 @@ def _defaults(module: str, function: str) -> dict[str, Any]:
     return {k: v.default for k, v in inspect.signature(func).parameters.items()}
 
 
-def _write(out: Path | None, name: str, text: str, data: Any) -> None:
-    if out is None:
+def _show(args: argparse.Namespace, text: str, data: Any, name: str) -> None:
+    """The table on stdout (``--json``: ``data``), and both in ``args.out`` when given."""
+    if args.json:
+        print_json(data)
+    else:
+        print(text)
+    if args.out is None:
         return
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / f"{name}.md", text)
-    atomic_write_json(out / f"{name}.json", data)
-    print(f"\nwritten: {out / (name + '.md')} and {out / (name + '.json')}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(args.out / f"{name}.md", text)
+    atomic_write_json(args.out / f"{name}.json", jsonable(data))
+    log.info("written: %s and %s", args.out / f"{name}.md", args.out / f"{name}.json")
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -134,13 +170,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from neuralcodes.runs import RunDir, load_config
 
     pools = [p if ":" in p else f"{args.conv_layer}:{p}" for p in args.pool]
-    dims = args.dims or list(load_config(RunDir(args.run_dir)).retrieval.pca_dims)
-    rows = sweep(args.run_dir, codes=[*args.layers, *pools], dims=dims,
-                 whiten=WHITEN[args.whiten], qe=args.qe, qe_alpha=args.alpha,
+    dims = args.pca or list(load_config(RunDir(args.run_dir)).retrieval.pca_dims)
+    rows = sweep(args.run_dir, codes=[*args.layer, *pools], dims=dims,
+                 whiten=WHITEN[args.whiten], qe=args.qe, qe_alpha=args.qe_alpha,
                  estimator=args.estimator, n_bootstrap=args.bootstrap, progress=ConsoleProgress())
     files = write_sweep(rows, args.out or args.run_dir)
-    print(sweep_markdown(rows))
-    print(f"written: {files['csv']}, {files['md']}, {files['png']}")
+    if args.json:
+        print_json({"rows": rows, "written": files})
+    else:
+        print(sweep_markdown(rows))
+    log.info("written: %s, %s, %s", files["csv"], files["md"], files["png"])
     return 0
 
 
@@ -149,6 +188,9 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 
     r = finetune(args.run_dir, args.data, args.out, epochs=args.epochs, lr=args.lr,
                  val_fraction=args.val_fraction, seed=args.seed, progress=ConsoleProgress())
+    if args.json:
+        print_json(r)
+        return 0
     print(f"fine-tuned {r.epochs} epochs: validation accuracy {r.val_accuracy:.3f}; new head "
           f"{', '.join(r.reinitialised)}; parent model {r.parent_model_hash} -> {r.model_hash}")
     print(f"run folder: {r.run_dir}  (compare: neuralcodes compare {args.run_dir} {r.run_dir})")
@@ -163,8 +205,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                           progress=ConsoleProgress())
     text = (f"A: {result.a}\nB: {result.b}\ntask: {result.task}\n\n"
             + markdown_table(COMPARISON_HEADER, comparison_rows(result)))
-    print(text)
-    _write(args.out, "compare", text, result.to_dict())
+    _show(args, text, result.to_dict(), "compare")
     return 0
 
 
@@ -173,16 +214,15 @@ def cmd_folder_retrieval(args: argparse.Namespace) -> int:
     from neuralcodes.research.networks import open_network
 
     net = open_network(args.model, args.alexnet)
-    rows = folder_retrieval(args.folder, net, codes=args.layers, pca=args.pca,
-                            whiten=args.whiten, pca_fit_folder=args.pca_fit, qe=args.qe,
-                            qe_alpha=args.alpha, estimator=args.estimator,
+    rows = folder_retrieval(args.folder, net, codes=args.layer, pca=args.pca,
+                            whiten=whiten_flag(args.whiten), pca_fit_folder=args.pca_fit_on,
+                            qe=args.qe, qe_alpha=args.qe_alpha, estimator=args.estimator,
                             n_bootstrap=args.bootstrap, progress=ConsoleProgress())
-    fit = ("" if not args.pca else "PCA fitted on " + (str(args.pca_fit) if args.pca_fit else
-           "the evaluated images themselves (optimistic: give --pca-fit FOLDER)") + "\n")
+    fit = ("" if not args.pca else "PCA fitted on " + (args.pca_fit_on or "the evaluated "
+           "images themselves (optimistic: give --pca-fit-on DIR)") + "\n")
     text = f"network: {net.description}\nfolder: {args.folder}\n{fit}\n" + markdown_table(
         *folder_table(rows))
-    print(text)
-    _write(args.out, "folder-retrieval", text, [r.to_dict() for r in rows])
+    _show(args, text, [r.to_dict() for r in rows], "folder-retrieval")
     return 0
 
 
@@ -192,6 +232,5 @@ def cmd_recipes(args: argparse.Namespace) -> int:
     result = run_recipes(args.out, args.recipes, n_bootstrap=args.bootstrap,
                          progress=ConsoleProgress())
     text = markdown_table(*recipes_table(result))
-    print(text)
-    _write(args.out, "recipes", text, result.to_dict())
+    _show(args, text, result.to_dict(), "recipes")
     return 0

@@ -15,7 +15,7 @@ def register(subparsers: Any) -> None:
         description="Train a prepared run folder on several processes (GPUs or CPU cores): "
         "torchrun --nproc-per-node N -m neuralcodes train-ddp RUN_DIR. --batch-size of the run "
         "is the global batch, split across the processes; rank 0 writes the run folder.")
-    p.add_argument("run_dir")
+    p.add_argument("run_dir", help="a run folder made by `neuralcodes prepare`")
     p.add_argument("--resume", action="store_true", help="continue from checkpoint.pt")
     p.set_defaults(func=_train_ddp)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
+from neuralcodes.cli.options import add_device_option, add_json_option, add_qe_options
+from neuralcodes.cli.output import print_json
 from neuralcodes.names import shown
 
 
@@ -13,18 +14,17 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "search", help="find the indexed images most similar to an image",
         description="Search an index built with `neuralcodes index build` by example image.")
-    parser.add_argument("index_dir")
+    parser.add_argument("index_dir", help="an index folder made by `neuralcodes index build`")
     parser.add_argument("query", metavar="QUERY_IMAGE", help="any image file")
-    parser.add_argument("-k", type=int, default=10, help="how many results (default: 10)")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument("--grid", metavar="OUT_IMAGE", help="also draw the query and the "
-                        "results, as PNG (.png) or JPEG (.jpg, .jpeg)")
-    parser.add_argument("--model", metavar="RUN_DIR", help="the run folder, if it has moved")
-    parser.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
-    parser.add_argument("--qe", type=int, default=0, metavar="N",
-                        help="query expansion with the N first results (default: off)")
-    parser.add_argument("--qe-alpha", type=float, default=0.0,
-                        help="alpha-QE weight exponent (default 0: average QE)")
+    parser.add_argument("-k", type=int, default=10, help="how many results (default %(default)s)")
+    add_json_option(parser)
+    parser.add_argument("--grid", metavar="OUT_IMAGE", help="also draw the query and the results "
+                        "into this file: PNG (.png) or JPEG (.jpg, .jpeg), in a folder that "
+                        "exists (default: no drawing)")
+    parser.add_argument("--model", metavar="SPEC", help="the network's SPEC, if it is not "
+                        "where the index records it (checked against the index)")
+    add_device_option(parser)
+    add_qe_options(parser, many=False)
     parser.add_argument("--nprobe", type=int, help="IVF indexes: lists visited per query "
                         "(default: the one saved at build)")
     parser.add_argument("--ef-search", type=int, help="HNSW indexes: efSearch (default: the "
@@ -39,7 +39,7 @@ def _search(args: argparse.Namespace) -> int:
         from neuralcodes.index.grid import grid_format
 
         grid_format(args.grid)
-    index = Index.open(args.index_dir, run_dir=args.model, device=args.device,
+    index = Index.open(args.index_dir, model=args.model, device=args.device,
                        nprobe=args.nprobe, ef_search=args.ef_search)
     result = index.search(args.query, k=args.k, qe=args.qe, qe_alpha=args.qe_alpha)
     if args.grid:
@@ -47,7 +47,7 @@ def _search(args: argparse.Namespace) -> int:
 
         plot_grid(args.query, result, args.grid)
     if args.json:
-        print(json.dumps({"query": args.query, "results": result.to_list()}, indent=2))
+        print_json({"query": args.query, "results": result.to_list()})
     else:
         for row in result.to_list():
             print(f"{row['rank']:>3}  {row['distance']:.4f}  {row['id']:>6}  {shown(row['path'])}")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import sys
+import logging
 from typing import Any
 
+from neuralcodes.cli.options import verbosity
 from neuralcodes.images import MAX_PIXELS
 from neuralcodes.serve.uploads import DEFAULT_MAX_UPLOAD_BYTES
 
 MIB = 1024 * 1024
+UVICORN_LEVELS = {logging.WARNING: "warning", logging.INFO: "info", logging.DEBUG: "debug"}
+log = logging.getLogger(__name__)
 
 
 def register(subparsers: Any) -> None:
@@ -27,8 +30,9 @@ def register(subparsers: Any) -> None:
                    help="address to listen on (default 127.0.0.1: this computer only; 0.0.0.0 lets "
                    "anyone on the network search and see the indexed images)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument("--model", metavar="RUN_DIR", default=None,
-                   help="the run folder whose model built the index (default: the one it records)")
+    p.add_argument("--model", metavar="SPEC", default=None,
+                   help="the network that built the index, if it is not where the index records "
+                   "it (default: the one it records; checked against the index)")
     p.add_argument("--max-upload-mb", type=_positive, default=DEFAULT_MAX_UPLOAD_BYTES / MIB,
                    help="largest query image accepted, in MiB (default 20)")
     p.add_argument("--max-megapixels", type=_positive, default=MAX_PIXELS / 1e6,
@@ -48,21 +52,21 @@ def run_serve(args: argparse.Namespace) -> int:
     from neuralcodes.index.api import Index
     from neuralcodes.serve import create_app
 
-    index = Index.open(args.index_dir, run_dir=args.model)
+    index = Index.open(args.index_dir, model=args.model)
     app = create_app(index, max_upload_bytes=int(args.max_upload_mb * MIB),
                      max_pixels=int(args.max_megapixels * 1e6))
     _announce(args.host, args.port, len(index))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, host=args.host, port=args.port,
+                log_level=UVICORN_LEVELS.get(verbosity(args), "info"))
     return 0
 
 
 def _announce(host: str, port: int, n_images: int) -> None:
     shown = f"[{host}]" if ":" in host else host
-    print(f"neuralcodes: serving {n_images} images at http://{shown}:{port}/ (Ctrl-C stops)",
-          file=sys.stderr)
+    log.info("serving %d images at http://%s:%d/ (Ctrl-C stops)", n_images, shown, port)
     if not _is_loopback(host):
-        print(f"neuralcodes: note: listening on {host}, not only this computer: anyone who can "
-              "reach it can search the index and see its images", file=sys.stderr)
+        log.warning("listening on %s, not only this computer: anyone who can reach it can "
+                    "search the index and see its images", host)
 
 
 def _is_loopback(host: str) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from neuralcodes.progress import Progress, ensure
 
 KIND = "pixel-cache"
 MANIFEST = "manifest.json"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,7 +58,8 @@ class PixelCache:
 
 
 def default_cache_dir(index: DatasetIndex) -> Path:
-    """``<dataset folder>/.neuralcodes-cache`` if writable, else ``~/.cache/neuralcodes/<hash>``.
+    """``<dataset folder>/.neuralcodes-cache`` if writable, else ``~/.cache/neuralcodes/<hash>``
+    (``$XDG_CACHE_HOME`` when set), which is then logged at INFO.
 
     For a zip, the folder beside it (``.neuralcodes-cache/<zip name>``).
     """
@@ -72,7 +75,9 @@ def default_cache_dir(index: DatasetIndex) -> Path:
             return beside
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     digest = hashlib.sha256(os.fsencode(root.resolve())).hexdigest()[:16]
-    return base / "neuralcodes" / digest
+    fallback = base / "neuralcodes" / digest
+    log.info("cannot write the pixel cache in %s: it goes to %s", beside, fallback)
+    return fallback
 
 
 def open_or_build_cache(
@@ -94,7 +99,7 @@ def open_or_build_cache(
         except ArtifactMismatchError as e:
             progress.log(f"rebuilding the pixel cache: {e}")
         except DataError as e:
-            progress.log(f"rebuilding the pixel cache, it is damaged: {e}")
+            progress.log(f"rebuilding the pixel cache, it is damaged: {e}", logging.WARNING)
     _build(index, folder, size, workers, progress)
     return open_cache(folder, expected=expected)
 

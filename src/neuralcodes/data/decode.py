@@ -15,6 +15,7 @@ place; only the (rare) problems come back.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import tempfile
 import zipfile
@@ -212,9 +213,11 @@ def _where(task: _Task, name: str) -> str:
 
 
 def _log_problems(problems: Sequence[DecodeProblem], progress: Progress) -> None:
-    for skipped, kind in ((True, "skipped"), (False, "warning")):
+    for skipped, kind in ((True, "skipped"), (False, "with a warning")):
         group = [p for p in problems if p.skipped == skipped]
         for p in group[:_LOGGED_PER_KIND]:
-            progress.log(f"{kind}: {shown(p.path)}: {p.problem}")
+            progress.log(f"skipped: {shown(p.path)}: {p.problem}" if skipped else
+                         f"{shown(p.path)}: {p.problem}", logging.WARNING)
         if len(group) > _LOGGED_PER_KIND:
-            progress.log(f"... {len(group) - _LOGGED_PER_KIND} more files {kind} (see the list)")
+            progress.log(f"... {len(group) - _LOGGED_PER_KIND} more files {kind} (see the list)",
+                         logging.WARNING)

@@ -95,9 +95,9 @@ class ShardWorker:
         """Read one batch of files; record entries and bad files in ``shard``; (B, S, S, 3)."""
         from neuralcodes.index.plan import abs_path, bad_record
 
-        size = self.encoder.image_size
+        policy = self.encoder.image_policy  # the network's own preprocessing
         decoded = list(pool.map(
-            lambda p: read_file(abs_path(self.root, p), size, MAX_PIXELS), names))
+            lambda p: read_file(abs_path(self.root, p), policy, MAX_PIXELS), names))
         pixels = []
         for name, d in zip(names, decoded, strict=True):
             if d.pixels is None:

@@ -25,10 +25,10 @@ from neuralcodes.distributed.ray_runtime import ray_session
 from neuralcodes.distributed.shards import DEFAULT_SHARD_SIZE, ShardPlan, concat_codes, iter_shards
 from neuralcodes.errors import DataError
 from neuralcodes.index.ann_params import AnnParams
-from neuralcodes.index.builder import LoggedProgress, log_folders, prepare_build, report
+from neuralcodes.index.builder import LoggedProgress, prepare_build, report
 from neuralcodes.index.commit import IndexInfo, commit_new
-from neuralcodes.index.encoder import Encoder
-from neuralcodes.index.plan import rel_path, scan_folder
+from neuralcodes.index.encoder import Encoder, Spec, model_argument
+from neuralcodes.index.plan import log_folders, rel_path, scan_folder
 from neuralcodes.index.store import Entry, writer_lock
 from neuralcodes.progress import Progress, ensure
 
@@ -37,12 +37,12 @@ def build_index_ray(
     photos_dir: str | Path,
     out_dir: str | Path,
     *,
-    run_dir: str | Path | None = None,
+    model: Spec | None = None,
     layer: str | None = None,
     pca: int | None = None,
     backend: str = "exact",
     params: AnnParams | None = None,
-    batch_size: int = 256,
+    batch_size: int | None = None,
     device: str = "auto",
     force: bool = False,
     address: str | None = None,
@@ -53,6 +53,7 @@ def build_index_ray(
     shard_dir: str | Path | None = None,
     worker_class: type[ShardWorker] = ShardWorker,
     progress: Progress | None = None,
+    run_dir: Spec | None = None,
 ) -> IndexInfo:
     """Index every image under ``photos_dir`` into ``out_dir``, extracting codes on Ray.
 
@@ -60,11 +61,12 @@ def build_index_ray(
     ``ray_workers * cpus_per_worker`` CPUs; each Ray worker holds one copy of the network.
     Shards go to ``shard_dir`` (default ``out_dir/shards``, deleted once the index is written; a
     folder you name is kept). A rerun after a failure skips the shards already written. The
-    other arguments are ``build_index``'s.
+    other arguments are ``build_index``'s (``model``: any SPEC; the encoder is pickled to the
+    workers without its network, which each loads once).
     """
     out, settings, encoder = prepare_build(
-        photos_dir, out_dir, run_dir=run_dir, layer=layer, pca=pca, backend=backend,
-        params=params, batch_size=batch_size, device=device, force=force)
+        photos_dir, out_dir, model=model_argument(model, run_dir), layer=layer, pca=pca,
+        backend=backend, params=params, batch_size=batch_size, device=device, force=force)
     root = Path(settings["photos_root"])
     shards = Path(shard_dir).resolve() if shard_dir is not None else out / "shards"
     with writer_lock(out):

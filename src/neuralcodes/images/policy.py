@@ -15,8 +15,14 @@ part in comparisons). Three kinds:
   network was trained on whole square images, so a photo is neither padded nor stretched.
 - ``network_policy(...)``: the preprocessing of a pretrained network: the shorter side resized to
   R then the centred S x S crop (``fit="shorter-side-crop"``, torchvision's Resize + CenterCrop),
-  or both sides resized to S x S (``fit="stretch"``), with the resampling filter named. Mean/std
-  normalisation belongs to the network's input, not to the image policy.
+  both sides resized to S x S (``fit="stretch"``), both sides to R x R then the centred S x S
+  crop (``"stretch-crop"``), or only the centred S x S crop (``"centre-crop"``), with the
+  resampling filter named and the crop offset floored (Hugging Face's image processors) or rounded
+  (torchvision). Mean/std normalisation belongs to the network's input, not to the image policy
+  (``neuralcodes.models.preprocess.Preprocess`` records both and builds its policy here).
+
+``crop_offset`` and ``reducing_gap`` are written by ``to_dict`` only when they differ from their
+defaults, so the JSON of the photo and tiny-cache policies is what it always was.
 """
 
 from __future__ import annotations
@@ -26,9 +32,12 @@ from typing import Any, Literal, get_args
 
 from neuralcodes.errors import ConfigError
 
-Fit = Literal["stretch", "centre-square", "shorter-side-crop"]
+Fit = Literal["stretch", "centre-square", "shorter-side-crop", "stretch-crop", "centre-crop"]
 Resample = Literal["nearest", "box", "bilinear", "hamming", "bicubic", "lanczos"]
 JpegDecoder = Literal["pillow", "simplejpeg"]
+CropOffset = Literal["round", "floor"]
+RESIZED_CROPS = ("shorter-side-crop", "stretch-crop")  # the fits that take R
+REDUCING_GAP = 3.0  # Pillow's advice for ``reducing_gap``: "indistinguishable" from without it
 
 
 @dataclass(frozen=True)
@@ -39,22 +48,25 @@ class ImagePolicy:
     size: int  # S: the output is (S, S, 3)
     fit: Fit
     resample: Resample
-    resize: int | None = None  # R (>= S) for "shorter-side-crop": the shorter side's length
+    resize: int | None = None  # R (>= S) of "shorter-side-crop" (shorter side), "stretch-crop"
     orient: bool = True  # apply the EXIF orientation
     reduced_decoding: bool = True  # decode large images at a reduced size (JPEG draft, reduce)
     jpeg_decoder: JpegDecoder = "pillow"
+    crop_offset: CropOffset = "round"  # (R - S) / 2 rounded (torchvision) or floored (HF)
+    reducing_gap: float = REDUCING_GAP  # reduced decoding keeps this many times R (or S)
 
     def __post_init__(self) -> None:
         _check_choice("fit", self.fit, Fit)
         _check_choice("resample", self.resample, Resample)
         _check_choice("jpeg_decoder", self.jpeg_decoder, JpegDecoder)
+        _check_choice("crop_offset", self.crop_offset, CropOffset)
         if not isinstance(self.size, int) or isinstance(self.size, bool) or self.size < 1:
             raise ConfigError(f"image policy {self.name!r}: size must be a positive integer, "
                               f"got {self.size!r}")
-        if (self.fit == "shorter-side-crop") != (self.resize is not None):
+        if (self.fit in RESIZED_CROPS) != (self.resize is not None):
             raise ConfigError(f"image policy {self.name!r}: resize (R) is needed by, and only "
-                              f"by, fit='shorter-side-crop' (fit={self.fit!r}, resize="
-                              f"{self.resize!r})")
+                              f"by, fit='shorter-side-crop' or 'stretch-crop' (fit={self.fit!r}, "
+                              f"resize={self.resize!r})")
         if self.resize is not None and (
             not isinstance(self.resize, int) or self.resize < self.size
         ):
@@ -63,6 +75,9 @@ class ImagePolicy:
         if self.jpeg_decoder == "simplejpeg" and (self.fit != "stretch" or self.orient):
             raise ConfigError(f"image policy {self.name!r}: the simplejpeg decoder goes only "
                               "with fit='stretch' and orient=False")
+        if not isinstance(self.reducing_gap, int | float) or self.reducing_gap < 1:
+            raise ConfigError(f"image policy {self.name!r}: reducing_gap must be a number >= 1, "
+                              f"got {self.reducing_gap!r}")
 
     @property
     def target(self) -> int:
@@ -70,8 +85,13 @@ class ImagePolicy:
         return self.resize if self.resize is not None else self.size
 
     def to_dict(self) -> dict[str, Any]:
-        """The policy as JSON-ready fields (``from_dict`` reads them back)."""
-        return asdict(self)
+        """The policy as JSON-ready fields (``from_dict`` reads them back); ``crop_offset`` and
+        ``reducing_gap`` only when they are not the defaults."""
+        out = asdict(self)
+        for name in ("crop_offset", "reducing_gap"):
+            if out[name] == _DEFAULTS[name]:
+                del out[name]
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ImagePolicy:
@@ -98,11 +118,21 @@ def photo_policy(size: int = 64) -> ImagePolicy:
 
 
 def network_policy(name: str, size: int, *, resize: int | None = None,
-                   resample: Resample = "bicubic") -> ImagePolicy:
+                   resample: Resample = "bicubic", fit: Fit | None = None,
+                   crop_offset: CropOffset = "round", reducing_gap: float | None = REDUCING_GAP
+                   ) -> ImagePolicy:
     """A pretrained network's preprocessing: with ``resize`` R, the shorter side to R then the
-    centred ``size`` crop; without, both sides stretched to ``size``."""
-    fit: Fit = "stretch" if resize is None else "shorter-side-crop"
-    return ImagePolicy(name, size, fit, resample, resize=resize)
+    centred ``size`` crop; without, both sides stretched to ``size``. ``fit`` names another
+    geometry ("stretch-crop": R x R then the crop; "centre-crop": the crop alone);
+    ``reducing_gap`` None decodes at full size with the plain filter."""
+    if fit is None:
+        fit = "stretch" if resize is None else "shorter-side-crop"
+    return ImagePolicy(name, size, fit, resample, resize=resize,
+                       reduced_decoding=reducing_gap is not None and fit != "centre-crop",
+                       crop_offset=crop_offset, reducing_gap=reducing_gap or REDUCING_GAP)
+
+
+_DEFAULTS = {f.name: f.default for f in fields(ImagePolicy)}
 
 
 def as_policy(policy: ImagePolicy | int) -> ImagePolicy:

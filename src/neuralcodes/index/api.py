@@ -2,7 +2,8 @@
 
     from neuralcodes.index import Index
 
-    index = Index.open("my-index")             # checks the model against the index
+    index = Index.open("my-index")             # checks the network against the index
+    index = Index.build("~/Pictures", "my-index", model="hf:facebook/dinov2-small")
     result = index.search("query.jpg", k=10)   # a path, PIL image, array or bytes
     for path, distance in zip(result.paths, result.distances):
         print(f"{distance:.3f}  {path}")
@@ -25,11 +26,12 @@ from typing import Any, overload
 
 import numpy as np
 
+from neuralcodes.encoder import Encoder, open_encoder
 from neuralcodes.errors import ConfigError, DataError
-from neuralcodes.images import MAX_PIXELS, ImageLike, load_image
+from neuralcodes.images import MAX_PIXELS, ImageLike, ImagePolicy, load_image
 from neuralcodes.index.backends import Backend, load_backend
-from neuralcodes.index.builder import check_model
-from neuralcodes.index.encoder import Encoder
+from neuralcodes.index.builder import build_index
+from neuralcodes.index.encoder import Spec, check_model, model_argument, open_index_encoder
 from neuralcodes.index.leases import Lease
 from neuralcodes.index.manifest import check_codes
 from neuralcodes.index.pca_step import check_pca, pca_from_bytes, projector
@@ -45,7 +47,6 @@ from neuralcodes.index.store import (
     read_manifest,
     read_vectors,
 )
-from neuralcodes.runs import RunDir
 
 __all__ = ["Index", "SearchResult"]
 log = logging.getLogger("neuralcodes.index.api")
@@ -71,24 +72,32 @@ class Index:
         self._tuning: dict[str, int | None] = {}  # search-time FAISS settings (nprobe, ...)
 
     @classmethod
-    def open(cls, index_dir: str | Path, *, run_dir: str | Path | None = None,
-             device: str = "auto", batch_size: int = 64, encoder: Encoder | None = None,
-             nprobe: int | None = None, ef_search: int | None = None) -> Index:
-        """Open ``index_dir`` with its model (default: the run folder that built it; or
-        ``encoder``, one already loaded); a model that differs from the one that built the
-        index is refused, saying what differs. ``nprobe`` / ``ef_search``: search settings of
-        an IVF / HNSW index (default: the saved ones)."""
-        root = Path(index_dir).resolve()
+    def open(cls, index_dir: str | Path, model: Spec | None = None, *, device: str = "auto",
+             batch_size: int | None = None, encoder: Encoder | None = None,
+             nprobe: int | None = None, ef_search: int | None = None,
+             run_dir: Spec | None = None) -> Index:
+        """Open ``index_dir`` with its network: the SPEC ``model`` (default: the one the index
+        records; ``run_dir`` is its older name), or ``encoder``, one already loaded. A network,
+        revision, layer or preprocessing that differs from the one that built the index is
+        refused, saying what differs. ``nprobe`` / ``ef_search``: search settings of an IVF /
+        HNSW index (default: the saved ones)."""
+        root = Path(index_dir).expanduser().resolve()
         if encoder is None:
-            manifest = read_manifest(root)
-            run = Path(run_dir) if run_dir is not None else Path(manifest["run_dir"])
-            if not RunDir(run).model.is_file():
-                raise DataError(run, "no model.pt: the run folder that built this index is "
-                                "gone; name the same model with --model RUN_DIR")
-            encoder = Encoder.from_run(run, layer=manifest["layer"], device=device,
-                                       batch_size=batch_size)
+            encoder = open_index_encoder(read_manifest(root), model_argument(model, run_dir),
+                                         device=device, batch_size=batch_size)
         tuning = {"nprobe": nprobe, "ef_search": ef_search}
         return cls._open_current(root, encoder, threading.Lock(), tuning)
+
+    @classmethod
+    def build(cls, photos_dir: str | Path, out_dir: str | Path, *, model: Spec | None = None,
+              layer: str | None = None, device: str = "auto", **kwargs: Any) -> Index:
+        """``build_index(photos_dir, out_dir, model=SPEC, layer=..., **kwargs)``, then the
+        index opened with the same (already loaded) network."""
+        spec = model_argument(model, kwargs.pop("run_dir", None))
+        encoder = kwargs.pop("encoder", None) or open_encoder(
+            spec, layer=layer, device=device, batch_size=kwargs.pop("batch_size", None))
+        info = build_index(photos_dir, out_dir, encoder=encoder, **kwargs)
+        return cls.open(info.index_dir, encoder=encoder)
 
     @classmethod
     def _open_current(cls, root: Path, encoder: Encoder, lock: threading.Lock,
@@ -168,15 +177,21 @@ class Index:
     def image_size(self) -> int:
         return self.encoder.image_size
 
+    @property
+    def image_policy(self) -> ImagePolicy:
+        """How a query image is brought to the network's input (the index's own policy)."""
+        return self.encoder.image_policy
+
     def info(self) -> dict[str, Any]:
         """What the index holds and what built it (the manifest, summarised)."""
         m = self.manifest
-        keys = ("model_hash", "model_name", "layer", "image_size", "code_dim", "run_dir",
+        keys = ("model", "kind", "model_hash", "model_name", "hub_id", "revision",
+                "weights_sha256", "layer", "image_size", "code_dim", "preprocess", "run_dir",
                 "photos_root", "pca", "backend", "generation", "created", "updated",
                 "neuralcodes_version")
         return {"index_dir": str(self.index_dir), "count": len(self), "dim": self.dim,
-                **{k: m.get(k) for k in keys}, "skipped": len(m.get("skipped", [])),
-                "excluded": len(m.get("excluded", []))}
+                **{k: m.get(k) for k in keys}, "model": m.get("model") or m.get("run_dir"),
+                "skipped": len(m.get("skipped", [])), "excluded": len(m.get("excluded", []))}
 
     def entry_of(self, image_id: int) -> Entry:
         """The entry (path, content hash, size, mtime) of an indexed image id."""
@@ -198,7 +213,7 @@ class Index:
 
     def load(self, query: ImageLike, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
         """Any image -> the network's input (S, S, 3) uint8 (DataError if it is not one)."""
-        return load_image(query, self.image_size, max_pixels=max_pixels)
+        return load_image(query, self.image_policy, max_pixels=max_pixels)
 
     def embed(self, images: np.ndarray) -> np.ndarray:
         """(Q, S, S, 3) uint8 images -> (Q, D) stored-form vectors (PCA applied if any)."""

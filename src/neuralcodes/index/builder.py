@@ -9,25 +9,35 @@ checkpoints (encode_job.py), merge with the current generation and commit the ne
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from neuralcodes.artifacts import check_provenance
-from neuralcodes.errors import ArtifactMismatchError, ConfigError, DataError
+from neuralcodes.encoder import open_encoder
+from neuralcodes.errors import ConfigError, DataError
 from neuralcodes.index.ann_params import AnnParams, check_params
 from neuralcodes.index.checkpoint import CodeCache, read_job
 from neuralcodes.index.commit import IndexInfo, State, assemble, commit, commit_new, load_state
 from neuralcodes.index.destination import check_destination, writing
 from neuralcodes.index.encode_job import EncodeResult, encode_paths
-from neuralcodes.index.encoder import Encoder
+from neuralcodes.index.encoder import (
+    Encoder,
+    Spec,
+    check_model,
+    model_argument,
+    open_index_encoder,
+    recorded_spec,
+    spec_of,
+)
 from neuralcodes.index.pca_step import check_pca_dims, pca_from_bytes, projector
 from neuralcodes.index.plan import (
     Plan,
     bad_record,
     expand,
+    log_folders,
     plan_add,
     plan_remove,
     plan_update,
@@ -36,7 +46,8 @@ from neuralcodes.index.plan import (
 from neuralcodes.index.store import MANIFEST, Entry, append_log, writer_lock
 from neuralcodes.names import shown
 from neuralcodes.progress import Progress, ensure
-from neuralcodes.runs import RunDir
+
+__all__ = ["add_files", "build_index", "check_model", "remove_files", "update_index"]
 
 
 class LoggedProgress:
@@ -47,31 +58,33 @@ class LoggedProgress:
         self.inner, self.index_dir = inner, index_dir
         self.track, self.update = inner.track, inner.update
 
-    def log(self, message: str) -> None:
+    def log(self, message: str, level: int = logging.INFO) -> None:
         message = shown(message)
         append_log(self.index_dir, message)
-        self.inner.log(message)
+        self.inner.log(message, level)
 
 
 def prepare_build(
-    photos_dir: str | Path, out_dir: str | Path, *, run_dir: str | Path | None, layer: str | None,
-    pca: int | None, backend: str, params: AnnParams | None, batch_size: int, device: str,
-    force: bool,
+    photos_dir: str | Path, out_dir: str | Path, *, model: Spec | None, layer: str | None,
+    pca: int | None, backend: str, params: AnnParams | None, batch_size: int | None,
+    device: str, force: bool, encoder: Encoder | None = None,
 ) -> tuple[Path, dict[str, Any], Encoder]:
     """What every build checks before any work: the settings, the photo folder, the model and
     the destination. Returns (index folder, settings, encoder)."""
     check_pca_dims(pca)
-    root = Path(photos_dir).resolve()
+    root = Path(photos_dir).expanduser().resolve()
     if not root.is_dir():
         raise DataError(root, "not a folder")
-    out = Path(out_dir).resolve()
+    out = Path(out_dir).expanduser().resolve()
     if out == root:
         raise ConfigError(f"--out {out}: the index needs a folder of its own, not the photo "
                           "folder itself (a subfolder of it is fine: it is not scanned)")
-    encoder = Encoder.from_run(run_dir, layer=layer, device=device, batch_size=batch_size)
+    if encoder is None:
+        encoder = open_encoder(model, layer=layer, device=device, batch_size=batch_size)
     params = check_params(backend, params or AnnParams(), pca or encoder.dim)
     check_destination(out, root, encoder.fingerprint(), force=force)
-    settings = {"photos_root": str(root), "run_dir": str(encoder.run_dir),
+    settings = {"photos_root": str(root), "model": spec_of(encoder),
+                **({"run_dir": str(encoder.run_dir)} if encoder.run_dir is not None else {}),
                 "layer": encoder.layer, "pca": pca, "backend": backend,
                 "requested": params.to_manifest()}
     return out, settings, encoder
@@ -81,24 +94,30 @@ def build_index(
     photos_dir: str | Path,
     out_dir: str | Path,
     *,
-    run_dir: str | Path | None = None,
+    model: Spec | None = None,
     layer: str | None = None,
     pca: int | None = None,
     backend: str = "exact",
     params: AnnParams | None = None,
-    batch_size: int = 256,
+    batch_size: int | None = None,
     workers: int | None = None,
     device: str = "auto",
     force: bool = False,
     progress: Progress | None = None,
+    encoder: Encoder | None = None,
+    run_dir: Spec | None = None,
 ) -> IndexInfo:
-    """Index every image under ``photos_dir`` into ``out_dir`` with the network of ``run_dir``
-    (default: the newest run), ``layer`` (default: the run's best), optional ``pca`` dims and
-    the knobs ``params`` of an approximate ``backend``. ``out_dir`` must be new, empty, or an
-    index of the same model, layer and photos (``force``: any folder)."""
+    """Index every image under ``photos_dir`` into ``out_dir`` with the network of the SPEC
+    ``model`` (a run folder, ``alexnet[:PATH]``, ``hf:ORG/NAME[@REV]``, ``hf:/folder``; default:
+    the newest run folder under ./runs; or ``encoder``, one already opened), ``layer`` (default:
+    a run's best layer, a network's documented default code), optional ``pca`` dims and the
+    knobs ``params`` of an approximate ``backend``. ``out_dir`` must be new, empty, or an index
+    of the same network, layer and photos (``force``: any folder). ``run_dir``: the older name
+    of ``model``. ``batch_size`` defaults by kind of network (256 run, 64 AlexNet, 32 HF)."""
     out, settings, encoder = prepare_build(
-        photos_dir, out_dir, run_dir=run_dir, layer=layer, pca=pca, backend=backend,
-        params=params, batch_size=batch_size, device=device, force=force)
+        photos_dir, out_dir, model=model_argument(model, run_dir), layer=layer, pca=pca,
+        backend=backend, params=params, batch_size=batch_size, device=device, force=force,
+        encoder=encoder)
     with writer_lock(out):
         return _build(out, settings, encoder, workers, LoggedProgress(ensure(progress), out))
 
@@ -107,7 +126,7 @@ def _build(out: Path, settings: dict[str, Any], encoder: Encoder, workers: int |
            progress: LoggedProgress) -> IndexInfo:
     root = Path(settings["photos_root"])
     fp = encoder.fingerprint()
-    progress.log(f"build {out} from {root}: model {fp['model_hash']} ({encoder.run_dir}), "
+    progress.log(f"build {out} from {root}: model {fp['model_hash']} ({settings['model']}), "
                  f"layer {encoder.layer}, pca {settings['pca']}, backend {settings['backend']} "
                  f"{settings.get('requested') or ''}".rstrip())
     cache = CodeCache(out, {"kind": "build", "fingerprint": fp, "settings": settings})
@@ -124,7 +143,7 @@ def _build(out: Path, settings: dict[str, Any], encoder: Encoder, workers: int |
                                plan.folders + bad_records(root, result), progress)
     cache.clear()
     return report(IndexInfo.of(out, manifest, len(entries), generation=gen,
-                               skipped=skipped_now(plan, result), seconds=result.seconds,
+                               skipped=plan.reported(result.failures), seconds=result.seconds,
                                n_new=result.n_encoded, added=len(entries),
                                resumed=result.n_resumed), progress)
 
@@ -133,18 +152,6 @@ def bad_records(root: Path, result: EncodeResult) -> list[list[Any]]:
     """The manifest's ``skipped`` records of the files ``result`` could not read."""
     return [bad_record(root, p, why, *result.failed_stat.get(p, (0, 0)))
             for p, why in result.failures]
-
-
-def log_folders(folders: list[list[Any]], progress: Progress) -> None:
-    """Log each subfolder that the scan could not read (``Plan.folders``: its images are left
-    out)."""
-    for folder, problem, *_ in folders:
-        progress.log(f"skipped {shown(folder)}/: {problem}")
-
-
-def skipped_now(plan: Plan, result: EncodeResult) -> list[tuple[str, str]]:
-    """What a job reports as skipped: the subfolders it could not read, then the files."""
-    return [(str(r[0]), str(r[1])) for r in plan.folders] + result.failures
 
 
 def report(info: IndexInfo, progress: Progress) -> IndexInfo:
@@ -162,39 +169,28 @@ def _finish(state: State, plan: Plan, result: EncodeResult, cache: CodeCache,
     gen = commit(state.index_dir, state.manifest, entries, vectors, state.pca_blob, progress)
     cache.clear()
     return report(IndexInfo.of(state.index_dir, state.manifest, len(entries), generation=gen,
-                               skipped=skipped_now(plan, result), seconds=result.seconds,
+                               skipped=plan.reported(result.failures), seconds=result.seconds,
                                n_new=result.n_encoded, resumed=result.n_resumed, **counts),
                   progress)
 
 
-def open_for_update(index_dir: Path, *, run_dir: str | Path | None, device: str,
-                    batch_size: int) -> tuple[State, Encoder]:
-    """The current state of an index and its encoder, refusing a model that differs."""
+def open_for_update(index_dir: Path, *, model: Spec | None, device: str,
+                    batch_size: int | None) -> tuple[State, Encoder]:
+    """The current state of an index and its encoder, refusing a model that differs; a
+    ``model`` named again (it has moved) is what the next generation's manifest records."""
     state = load_state(index_dir)
-    m = state.manifest
-    run = Path(run_dir) if run_dir is not None else Path(m["run_dir"])
-    if not RunDir(run).model.is_file():
-        raise DataError(run, "the run folder that built this index has no model.pt; name the "
-                        "same model with --model RUN_DIR, or rebuild the index")
-    encoder = Encoder.from_run(run, layer=m["layer"], device=device, batch_size=batch_size)
-    check_model(m, encoder, index_dir)
+    encoder = open_index_encoder(state.manifest, model, device=device, batch_size=batch_size)
+    check_model(state.manifest, encoder, index_dir)
+    if model is not None:
+        state.manifest["model"] = spec_of(encoder)
+        if encoder.run_dir is not None:
+            state.manifest["run_dir"] = str(encoder.run_dir)
     return state, encoder
 
 
-def check_model(manifest: dict[str, Any], encoder: Encoder, index_dir: Path) -> None:
-    """Refuse an encoder whose model, layer or input differs from the one that built the index."""
-    try:
-        check_provenance(manifest, encoder.fingerprint(),
-                         where=f"index {index_dir} (built with {manifest.get('run_dir')}/model.pt)")
-    except ArtifactMismatchError as e:
-        raise ArtifactMismatchError(f"{e}; the model in {encoder.run_dir} is not the one that "
-                                    "built this index: rebuild it with `neuralcodes index build`"
-                                    ) from None
-
-
-def _job(index_dir: Path, run_dir: str | Path | None, device: str, batch_size: int,
+def _job(index_dir: Path, model: Spec | None, device: str, batch_size: int | None,
          progress: Progress | None) -> tuple[State, Encoder, LoggedProgress]:
-    state, encoder = open_for_update(index_dir, run_dir=run_dir, device=device,
+    state, encoder = open_for_update(index_dir, model=model, device=device,
                                      batch_size=batch_size)
     return state, encoder, LoggedProgress(ensure(progress), index_dir)
 
@@ -211,33 +207,33 @@ def _run(state: State, encoder: Encoder, plan: Plan, workers: int | None,
     if plan.is_empty():
         cache.clear()
         return IndexInfo.of(state.index_dir, state.manifest, len(state.entries),
-                            generation=None, skipped=skipped_now(plan, result))
+                            generation=None, skipped=plan.reported(result.failures))
     return _finish(state, plan, result, cache, progress)
 
 
 def update_index(
     index_dir: str | Path,
     *,
-    run_dir: str | Path | None = None,
-    batch_size: int = 256,
+    model: Spec | None = None,
+    batch_size: int | None = None,
     workers: int | None = None,
     device: str = "auto",
     progress: Progress | None = None,
+    run_dir: Spec | None = None,
 ) -> IndexInfo:
     """Rescan the photo folder: add new files, re-encode changed ones, drop deleted ones; files
-    that could not be read are tried again once they change.
+    that could not be read are tried again once they change. ``model``: the network's SPEC if
+    it is not where the index records it (checked against the index all the same).
 
     Also finishes a first build that was interrupted before it wrote an index.
     """
     out = Path(index_dir).resolve()
+    model = model_argument(model, run_dir)
     with writing(out):
         job = read_job(out)
         if not (out / MANIFEST).is_file() and job is not None and job.get("kind") == "build":
-            s = job["settings"]
-            encoder = Encoder.from_run(run_dir or s["run_dir"], layer=s["layer"], device=device,
-                                       batch_size=batch_size)
-            return _build(out, s, encoder, workers, LoggedProgress(ensure(progress), out))
-        state, encoder, logged = _job(out, run_dir, device, batch_size, progress)
+            return _finish_build(out, job, model, device, batch_size, workers, progress)
+        state, encoder, logged = _job(out, model, device, batch_size, progress)
         excluded = set(state.manifest.get("excluded", []))
         plan = plan_update(state.root, state.entries, excluded, out, state.manifest["skipped"])
         logged.log(f"update {out}: {len(plan.encode)} to encode, {len(plan.drop)} to drop, "
@@ -246,20 +242,34 @@ def update_index(
         return _run(state, encoder, plan, workers, logged, plan.skipped())
 
 
+def _finish_build(out: Path, job: dict[str, Any], model: Spec | None, device: str,
+                  batch_size: int | None, workers: int | None,
+                  progress: Progress | None) -> IndexInfo:
+    """Finish a first build from its checkpoint, with the network its settings record (codes
+    checkpointed with another network are discarded by ``CodeCache``)."""
+    settings = job["settings"]
+    encoder = open_encoder(model if model is not None else recorded_spec(settings),
+                           layer=settings["layer"], device=device, batch_size=batch_size)
+    settings["model"] = spec_of(encoder)
+    return _build(out, settings, encoder, workers, LoggedProgress(ensure(progress), out))
+
+
 def add_files(
     index_dir: str | Path,
     files: Iterable[str | Path],
     *,
-    run_dir: str | Path | None = None,
-    batch_size: int = 256,
+    model: Spec | None = None,
+    batch_size: int | None = None,
     workers: int | None = None,
     device: str = "auto",
     progress: Progress | None = None,
+    run_dir: Spec | None = None,
 ) -> IndexInfo:
     """Add (or refresh) the given files; folders stand for the images in them."""
     out = Path(index_dir).resolve()
     with writing(out):
-        state, encoder, logged = _job(out, run_dir, device, batch_size, progress)
+        state, encoder, logged = _job(out, model_argument(model, run_dir), device, batch_size,
+                                      progress)
         paths = expand(files, out)
         plan = plan_add(state.root, state.entries, paths)
         added = {rel_path(state.root, p) for p in paths}
@@ -284,7 +294,7 @@ def remove_files(
         state, encoder, logged = _job(out, None, "cpu", 1, progress)
         plan, missing = plan_remove(state.root, state.entries, names)
         for name in missing:
-            logged.log(f"not in the index: {shown(name)}")
+            logged.log(f"not in the index: {shown(name)}", logging.WARNING)
         gone = {e.path for e in state.entries if e.id in plan.drop}
         m = state.manifest
         m["excluded"] = sorted(set(m["excluded"]) | gone)

@@ -164,7 +164,9 @@ def commit_new(
     pca, pca_info, pca_blob = fit_index_pca(settings["pca"], encoder, raw, progress)
     vectors = raw if pca is None else project_blocks(raw, projector(pca), blocks, scratch)
     manifest = new_manifest(encoder.fingerprint(), photos_root=settings["photos_root"],
-                            run_dir=encoder.run_dir, pca=pca_info, backend=settings["backend"],
+                            model=settings.get("model"), run_dir=encoder.run_dir,
+                            image_policy=encoder.image_policy, pca=pca_info,
+                            backend=settings["backend"],
                             requested=settings.get("requested", {}), skipped=skipped,
                             next_id=len(entries), distributed=distributed)
     gen = commit(out, manifest, entries, vectors, pca_blob, progress, blocks=blocks)

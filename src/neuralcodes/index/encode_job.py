@@ -7,6 +7,7 @@ with their problem; they never stop the job.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from neuralcodes.allocator import tune_once
 from neuralcodes.images import MAX_PIXELS, DecodedFile, read_files
 from neuralcodes.index.checkpoint import CodeCache, file_key
 from neuralcodes.index.encoder import Encoder
@@ -53,13 +55,14 @@ def encode_paths(
     progress: Progress | None = None,
 ) -> EncodeResult:
     """Raw codes of the files ``paths`` (stored form, relative to ``root``)."""
+    tune_once()  # bulk extraction: the allocator of `neuralcodes index` (neuralcodes.allocator)
     progress = ensure(progress)
     start = time.perf_counter()
     result = EncodeResult()
     todo = _take_cached(root, paths, cache, result)
     if result.n_resumed:
         progress.log(f"resuming: {result.n_resumed} files were encoded by an interrupted job")
-    decoded = read_files([abs_path(root, p) for p in todo], encoder.image_size,
+    decoded = read_files([abs_path(root, p) for p in todo], encoder.image_policy,
                          workers=workers, max_pixels=max_pixels)
     batch: list[tuple[str, DecodedFile]] = []
     for stored, item in zip(todo, progress.track(decoded, total=len(todo), desc="encoding"),
@@ -67,7 +70,7 @@ def encode_paths(
         if item.pixels is None:
             result.failures.append((stored, item.problem or "unreadable"))
             result.failed_stat[stored] = (item.size, item.mtime_ns)
-            progress.log(f"skipped {shown(stored)}: {item.problem}")
+            progress.log(f"skipped {shown(stored)}: {item.problem}", logging.WARNING)
             continue
         batch.append((stored, item))
         if len(batch) >= encoder.batch_size:

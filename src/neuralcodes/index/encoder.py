@@ -1,110 +1,107 @@
-"""The image encoder of an index: a trained run's network, one layer, L2-normalised codes.
+"""The network of an index: which SPEC made its codes, reopening it, and checking it.
 
-An ``Encoder`` is described entirely by its settings (run folder, layer, device, batch size,
-precision); the network is loaded on first use and dropped when pickled, so an encoder can be
-sent to worker processes and rebuilt there.
+The encoder itself is ``neuralcodes.encoder.Encoder`` (any SPEC: a run folder, AlexNet, a
+Hugging Face model). An index records the encoder's fingerprint (what made the codes) and the
+SPEC that reopens the network (``model``; an index written before SPECs records only its
+``run_dir``, which stays its SPEC). Opening or updating an index takes that SPEC unless another
+one is named, at the recorded layer, and refuses a network whose fingerprint differs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
+from neuralcodes.artifacts import check_provenance
+from neuralcodes.encoder import Encoder, check_fingerprint, describe, open_encoder
+from neuralcodes.errors import ArtifactMismatchError, ConfigError, DataError
+from neuralcodes.models.spec import ModelSpec, parse_spec
+from neuralcodes.runs import RunDir
 
-from neuralcodes.errors import ConfigError
-from neuralcodes.runs import RunDir, best_layer, latest_run, require_model
+__all__ = ["Encoder", "check_model", "model_argument", "open_index_encoder", "recorded_spec",
+           "spec_of"]
 
-if TYPE_CHECKING:
-    from neuralcodes.model import LoadedModel
+Spec = str | os.PathLike[str] | ModelSpec
+FINGERPRINT_KEYS = ("kind", "model_name", "model_hash", "hub_id", "revision", "weights_sha256",
+                    "layer", "image_size", "code_dim", "preprocess")
 
-@dataclass
-class Encoder:
-    """Images (N, S, S, 3) uint8 -> neural codes (N, D) float32 of one layer of a trained run."""
 
-    run_dir: Path
-    layer: str
-    device: str = "auto"
-    batch_size: int = 256
-    precision: str = "fp32"
-    _loaded: LoadedModel | None = field(default=None, repr=False, compare=False)
+def model_argument(model: Spec | None, run_dir: Spec | None) -> Spec | None:
+    """``model``, or ``run_dir`` (its older name, kept as an alias); not both."""
+    if model is not None and run_dir is not None:
+        raise ConfigError("give the network once: model=SPEC (run_dir= is its older name)")
+    return model if model is not None else run_dir
 
-    @classmethod
-    def from_run(
-        cls,
-        run_dir: str | Path | None = None,
-        *,
-        layer: str | None = None,
-        device: str = "auto",
-        batch_size: int = 256,
-        precision: str = "fp32",
-    ) -> Encoder:
-        """The encoder of ``run_dir`` (default: the newest run); ``layer`` defaults to the
-        layer with the best out-of-domain mAP in the run's metrics.json, else L6."""
-        run = Path(run_dir) if run_dir is not None else latest_run()
-        require_model(run)
-        if batch_size < 1:
-            raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
-        enc = cls(run.resolve(), layer or "", device, batch_size, precision)
-        names: tuple[str, ...] = tuple(getattr(enc.loaded.model, "layer_names", ()))
-        enc.layer = layer or best_layer(RunDir(run), names)
-        if enc.layer not in names:
-            raise ConfigError(f"unknown layer {enc.layer!r}; the model has layers {list(names)}")
-        return enc
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_loaded"] = None  # rebuilt from run_dir in the receiving process
-        return state
+def spec_of(encoder: Encoder) -> str:
+    """The SPEC that reopens ``encoder``'s network from anywhere: absolute paths, and a hub
+    model pinned to the exact revision (commit) that made the codes."""
+    spec = encoder.spec
+    if spec.hub_id is not None:
+        revision = encoder.fingerprint().get("revision") or spec.revision
+        return str(ModelSpec("hf", hub_id=spec.hub_id, revision=revision))
+    assert spec.path is not None
+    return str(ModelSpec(spec.kind, spec.path.expanduser().resolve()))
 
-    @property
-    def loaded(self) -> LoadedModel:
-        """The network (loaded once, in eval mode, on the chosen device)."""
-        if self._loaded is None:
-            from neuralcodes.device import pick_device
-            from neuralcodes.model import load_model
 
-            loaded = load_model(RunDir(self.run_dir).model, map_location=pick_device(self.device))
-            loaded.model.eval()
-            self._loaded = loaded
-        return self._loaded
+def recorded_spec(manifest: Mapping[str, Any]) -> str:
+    """The SPEC an index (or an unfinished build's settings) records for its network."""
+    spec = manifest.get("model") or manifest.get("run_dir")
+    if not isinstance(spec, str) or not spec:
+        raise DataError("manifest.json", "records no model (rebuild the index)")
+    return spec
 
-    @property
-    def image_size(self) -> int:
-        return int(self.loaded.config.image_size)
 
-    @property
-    def dim(self) -> int:
-        """The length D of one code."""
-        model: Any = self.loaded.model
-        return int(model.code_dims(self.layer))
+def recorded_fingerprint(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The encoder fingerprint kept in an index manifest (its keys are the manifest's own)."""
+    return {k: manifest[k] for k in FINGERPRINT_KEYS if k in manifest}
 
-    def encode(self, images: np.ndarray) -> np.ndarray:
-        """(N, S, S, 3) uint8 -> (N, D) float32, each row L2-normalised."""
-        from neuralcodes.codes import extract_codes
-        from neuralcodes.device import pick_device, resolve_precision
 
-        s = self.image_size
-        if images.ndim != 4 or images.shape[1:] != (s, s, 3) or images.dtype != np.uint8:
-            raise ConfigError(f"expected uint8 images (N, {s}, {s}, 3), got "
-                              f"{images.dtype} {images.shape}")
-        if len(images) == 0:
-            return np.zeros((0, self.dim), np.float32)
-        device = pick_device(self.device)
-        codes = extract_codes(
-            self.loaded.model, images, [self.layer], batch_size=self.batch_size, device=device,
-            precision=resolve_precision(self.precision, device), normalize=True,
-        )[self.layer]
-        return np.ascontiguousarray(codes, dtype=np.float32).reshape(len(images), -1)
+def open_index_encoder(manifest: Mapping[str, Any], model: Spec | None = None, *,
+                       device: str = "auto", batch_size: int | None = None) -> Encoder:
+    """The encoder of an index: ``model`` (a SPEC) or the recorded one, at the recorded layer
+    (not yet checked against the index: ``check_model``)."""
+    spec = parse_spec(model if model is not None else recorded_spec(manifest))
+    if spec.kind == "run" and spec.path is not None and not RunDir(spec.path).model.is_file():
+        raise DataError(spec.path, "no model.pt: the run folder that built this index is gone "
+                        "or has no model; name the same model with --model RUN_DIR (or "
+                        "--model SPEC), or rebuild the index")
+    try:
+        encoder = open_encoder(spec, device=device, batch_size=batch_size)
+    except DataError as e:
+        if model is not None:
+            raise
+        raise DataError(e.path, f"{e.problem} (the network that built this index, {spec}: "
+                        "name it with --model SPEC where it is now)") from None
+    if manifest["layer"] in encoder.layers:  # else another network: check_model names it
+        encoder.layer = str(manifest["layer"])
+    return encoder
 
-    def fingerprint(self) -> dict[str, Any]:
-        """What an index built with this encoder must record and match."""
-        header = self.loaded.header
-        return {
-            "model_hash": header["model_hash"],
-            "model_name": header.get("model_name", self.loaded.config.name),
-            "layer": self.layer,
-            "image_size": self.image_size,
-            "code_dim": self.dim,
-        }
+
+def check_model(manifest: Mapping[str, Any], encoder: Encoder, index_dir: Path) -> None:
+    """Refuse an encoder whose network, revision, layer or preprocessing differs from the one
+    that made the index's codes, naming every difference."""
+    recorded = recorded_fingerprint(manifest)
+    where = f"index {index_dir} (built with {describe(recorded)})"
+    hint = ("; this is not the network that built the index: name that one with --model SPEC, "
+            "or rebuild the index with `neuralcodes index build`")
+    fp = encoder.fingerprint()
+    try:
+        if recorded.get("kind", "run") != fp.get("kind", "run"):
+            check_fingerprint(recorded, fp, where=f"index {index_dir}")
+        check_provenance(_flat(recorded), _flat(fp), where=where)
+    except ArtifactMismatchError as e:
+        raise ArtifactMismatchError(f"{e}{hint}") from None
+
+
+def _flat(fp: Mapping[str, Any]) -> dict[str, Any]:
+    """A fingerprint with its nested records as ``key.field`` (each difference named alone)."""
+    out: dict[str, Any] = {}
+    for key, value in fp.items():
+        if isinstance(value, Mapping):
+            out.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            out[key] = value
+    return out

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from neuralcodes.artifacts import provenance
-from neuralcodes.errors import DataError
-from neuralcodes.images import MAX_PIXELS
+from neuralcodes.errors import ConfigError, DataError
+from neuralcodes.images import MAX_PIXELS, ImagePolicy
 from neuralcodes.index.backends import BACKENDS
 
 ARTIFACT = "index"
@@ -31,13 +31,17 @@ MAX_ID = 2**62  # ids are int64 in searches: far below its limit
 
 # key -> the JSON type it must have (every index of this format has them all)
 REQUIRED: dict[str, type | tuple[type, ...]] = {
-    "generation": str, "photos_root": str, "run_dir": str, "layer": str, "model_hash": str,
+    "generation": str, "photos_root": str, "layer": str, "model_hash": str,
     "model_name": str, "image_size": int, "code_dim": int, "dim": int, "backend": dict,
     "next_id": int, "skipped": list, "excluded": list, "pca": (dict, type(None)),
 }
+_STR_OR_NULL = (str, type(None))
 OPTIONAL: dict[str, type | tuple[type, ...]] = {
     "counts": dict, "image": dict, "normalized": bool, "created": str, "updated": str,
     "neuralcodes_version": str, "distributed": dict,
+    # the network: its SPEC, and the fingerprint keys of networks other than run folders
+    "model": str, "run_dir": str, "kind": str, "hub_id": _STR_OR_NULL, "revision": _STR_OR_NULL,
+    "weights_sha256": _STR_OR_NULL, "preprocess": dict,
 }
 
 
@@ -49,7 +53,9 @@ def new_manifest(
     fingerprint: Mapping[str, Any],
     *,
     photos_root: str | Path,
-    run_dir: str | Path,
+    run_dir: str | Path | None = None,
+    model: str | None = None,
+    image_policy: ImagePolicy | None = None,
     pca: dict[str, Any] | None,
     backend: str,
     requested: Mapping[str, Any],
@@ -59,22 +65,44 @@ def new_manifest(
 ) -> dict[str, Any]:
     """The manifest of a new index (``commit`` adds counts, dim, generation and times).
 
-    ``fingerprint``: the encoder's (model_hash, model_name, layer, image_size, code_dim);
-    ``requested``: the backend's knobs asked for (``AnnParams.to_manifest()``); ``skipped``:
-    ``[path, problem, size, mtime_ns]`` of the files that could not be read."""
+    ``fingerprint``: the encoder's (``Encoder.fingerprint()``: model_hash, model_name, layer,
+    image_size, code_dim; for other networks than run folders also kind, hub_id, revision,
+    weights_sha256, preprocess); ``model``: the SPEC that reopens the network; ``run_dir``: the
+    run folder, for a run folder's network; ``image_policy``: how images were read (default: the
+    photo policy); ``requested``: the backend's knobs asked for (``AnnParams.to_manifest()``);
+    ``skipped``: ``[path, problem, size, mtime_ns]`` of the files that could not be read."""
+    if model is None and run_dir is None:
+        raise ConfigError("an index manifest needs the model SPEC or the run folder")
+    network = {**({"model": model} if model is not None else {}),
+               **({"run_dir": str(run_dir)} if run_dir is not None else {})}
     manifest = {
-        **provenance(ARTIFACT, format=FORMAT, **fingerprint),
-        "photos_root": str(photos_root), "run_dir": str(run_dir), "pca": pca,
+        **provenance(ARTIFACT, format=FORMAT), **fingerprint,
+        "photos_root": str(photos_root), **network, "pca": pca,
         "normalized": True,
         "backend": {"kind": backend, **({"requested": dict(requested)} if requested else {})},
         "image": {"size": fingerprint["image_size"], "max_pixels": MAX_PIXELS,
-                  "policy": IMAGE_POLICY},
+                  "policy": policy_text(image_policy)},
         "created": now(), "next_id": int(next_id), "excluded": [],
         "skipped": [list(s) for s in skipped],
     }
     if distributed is not None:
         manifest["distributed"] = distributed
     return manifest
+
+
+def policy_text(policy: ImagePolicy | None) -> str:
+    """How images are brought to the network's input, in words (None: the photo policy)."""
+    if policy is None or policy.fit == "centre-square":
+        return IMAGE_POLICY
+    geometry = {
+        "stretch": f"resized to {policy.size} x {policy.size}",
+        "shorter-side-crop": f"shorter side resized to {policy.resize}, centre crop "
+                             f"{policy.size} x {policy.size}",
+        "stretch-crop": f"resized to {policy.resize} x {policy.resize}, centre crop "
+                        f"{policy.size} x {policy.size}",
+        "centre-crop": f"centre crop {policy.size} x {policy.size}",
+    }[policy.fit]
+    return f"{geometry} ({policy.resample}), EXIF orientation, RGB"
 
 
 def validate_manifest(manifest: Any, path: str | Path) -> dict[str, Any]:
@@ -132,6 +160,10 @@ def _value_problems(m: dict[str, Any]) -> list[str]:
     if any(not isinstance(s, list) or len(s) < 2 or not all(isinstance(x, str) for x in s[:2])
            for s in m["skipped"]):
         out.append("'skipped' must hold [path, problem, ...] lists")
+    if m.get("kind", "run") == "run" and "run_dir" not in m:
+        out.append("missing 'run_dir'")  # a run folder's index names its run folder
+    elif "run_dir" not in m and "model" not in m:
+        out.append("missing 'model'")
     if not all(isinstance(p, str) for p in m["excluded"]):
         out.append("'excluded' must hold paths")
     if not 0 <= m["next_id"] < MAX_ID:

@@ -32,7 +32,10 @@ def check_pca_dims(dims: int | None) -> None:
 
 
 def run_fit_codes(encoder: Encoder) -> tuple[np.ndarray, str] | None:
-    """The run's held-out in-domain codes of the encoder's layer, if they match its model."""
+    """The run's held-out in-domain codes of the encoder's layer, if they match its model
+    (None for a network that is not a run folder's)."""
+    if encoder.run_dir is None:
+        return None
     run = RunDir(encoder.run_dir)
     name = f"test_{encoder.layer}"
     try:  # refused when missing or made by an earlier model in the same run folder
@@ -45,9 +48,13 @@ def run_fit_codes(encoder: Encoder) -> tuple[np.ndarray, str] | None:
             f"run codes {run.code_file(name)} ({len(x)} held-out in-domain images)")
 
 
-def _run_codes_name(encoder: Encoder) -> str:
+def _no_fit_codes(encoder: Encoder) -> str:
+    """Why the PCA is not fitted on a run's held-out codes, in words."""
+    if encoder.run_dir is None:
+        return "the network is not a neuralcodes run: it has no held-out codes"
     run = RunDir(encoder.run_dir)
-    return run.relative(run.code_file(f"test_{encoder.layer}"))  # "codes/test_L6.npy"
+    name = run.relative(run.code_file(f"test_{encoder.layer}"))  # "codes/test_L6.npy"
+    return f"the run folder has no {name} of this model"
 
 
 def fit_index_pca(
@@ -60,8 +67,8 @@ def fit_index_pca(
 
     found = run_fit_codes(encoder)
     x, source, on = (found[0], found[1], "run") if found else (
-        collection, f"the indexed collection ({len(collection)} images; the run folder has no "
-        f"{_run_codes_name(encoder)} of this model)", "collection")
+        collection, f"the indexed collection ({len(collection)} images; "
+        f"{_no_fit_codes(encoder)})", "collection")
     limit = min(x.shape[0] - 1, x.shape[1])  # the rank of centred data
     if dims > limit:
         raise ConfigError(f"--pca {dims}: the PCA is fitted on {source}, which allows at most "

@@ -10,6 +10,7 @@ an update until one of them changes.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from neuralcodes.artifacts import sha256_bytes
 from neuralcodes.errors import DataError
 from neuralcodes.images import ImageError, read_image_file, scan_images
 from neuralcodes.index.store import Entry
+from neuralcodes.names import shown
+from neuralcodes.progress import Progress
 
 
 def rel_path(root: Path, path: str | Path) -> str:
@@ -59,6 +62,18 @@ class Plan:
     def skipped(self) -> list[list[Any]]:
         """The records that stay in the manifest's ``skipped`` list without being read now."""
         return [*self.folders, *self.still_bad]
+
+    def reported(self, failures: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """What a job reports as skipped: the subfolders it could not read, then ``failures``
+        (the files it could not read)."""
+        return [(str(r[0]), str(r[1])) for r in self.folders] + failures
+
+
+def log_folders(folders: list[list[Any]], progress: Progress) -> None:
+    """Log each subfolder that the scan could not read (``Plan.folders``: its images are left
+    out), as a warning."""
+    for folder, problem, *_ in folders:
+        progress.log(f"skipped {shown(folder)}/: {problem}", logging.WARNING)
 
 
 def bad_record(root: Path, stored: str, problem: str, size: int = 0,

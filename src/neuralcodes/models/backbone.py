@@ -19,8 +19,9 @@ import torch
 from torch import nn
 
 from neuralcodes.errors import DataError
+from neuralcodes.images import ImagePolicy, load_image, photo_policy
 from neuralcodes.models.hub import ModelFolder
-from neuralcodes.models.preprocess import Preprocess, alexnet_preprocess, load_for_network
+from neuralcodes.models.preprocess import Preprocess, alexnet_preprocess
 from neuralcodes.models.spec import ModelSpec
 
 ALEXNET_DEFAULT_LAYER = "L6"  # fc6 after ReLU
@@ -44,13 +45,17 @@ class Backbone:
     def layers(self) -> tuple[str, ...]:
         return tuple(getattr(self.model, "layer_names", ()))
 
+    @property
+    def image_policy(self) -> ImagePolicy:
+        """How an image becomes this network's input: the photo policy for a run folder, the
+        network's own preprocessing (its geometry) otherwise."""
+        if self.preprocess is None:
+            return photo_policy(self.image_size)
+        return self.preprocess.image_policy
+
     def load(self, src: Any) -> np.ndarray:
         """Any image -> (S, S, 3) ``uint8`` by this network's policy."""
-        if self.preprocess is None:
-            from neuralcodes.images import load_image  # the photo policy
-
-            return load_image(src, self.image_size)
-        return load_for_network(src, self.preprocess)
+        return load_image(src, self.image_policy)
 
     @functools.cached_property
     def identity(self) -> dict[str, Any]:

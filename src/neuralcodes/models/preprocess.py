@@ -1,7 +1,8 @@
 """A pretrained network's image preprocessing: resize, centre crop, resampling filter, mean/std.
 
-``Preprocess`` records the policy (what an index manifest keeps and checks); ``preprocess_image``
-applies its geometric part to an RGB Pillow image and returns ``uint8`` (S, S, 3); the mean/std
+``Preprocess`` records the policy (what an index manifest keeps and checks): its geometry is an
+``ImagePolicy`` of ``neuralcodes.images`` (``image_policy``), applied there by the one image
+pipeline (``load_for_network`` and ``preprocess_image`` delegate to it); the mean/std
 normalisation is part of the network input, applied on the device by the network wrapper.
 
 Geometry, as Hugging Face image processors and torchvision do it: resize the shorter side to R
@@ -17,6 +18,7 @@ stays ``reducing_gap`` times larger than the target. ``None``: full decode and t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
@@ -25,15 +27,10 @@ import numpy as np
 from PIL import Image
 
 from neuralcodes.errors import ConfigError, DataError
+from neuralcodes.images.policy import CropOffset, Fit, ImagePolicy, network_policy
+from neuralcodes.images.policy import Resample as Filter
 
 ResizeMode = Literal["shorter", "exact", "none"]
-Filter = Literal["nearest", "box", "bilinear", "hamming", "bicubic", "lanczos"]
-CropOffset = Literal["floor", "round"]
-FILTERS: dict[str, Image.Resampling] = {
-    "nearest": Image.Resampling.NEAREST, "box": Image.Resampling.BOX,
-    "bilinear": Image.Resampling.BILINEAR, "hamming": Image.Resampling.HAMMING,
-    "bicubic": Image.Resampling.BICUBIC, "lanczos": Image.Resampling.LANCZOS,
-}  # fmt: skip
 PIL_CODES = {0: "nearest", 1: "lanczos", 2: "bilinear", 3: "bicubic", 4: "box", 5: "hamming"}
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -79,6 +76,19 @@ class Preprocess:
         out["mean"], out["std"] = list(self.mean), list(self.std)
         return out
 
+    @functools.cached_property
+    def image_policy(self) -> ImagePolicy:
+        """The geometry as the image pipeline's policy (what decodes images for this network)."""
+        fits: dict[str, Fit] = {"shorter": "shorter-side-crop", "exact": "stretch-crop",
+                                "none": "centre-crop"}
+        fit = fits[self.resize]
+        if fit == "stretch-crop" and self.resize_to == self.size:
+            fit = "stretch"
+        resize = self.resize_to if fit in ("shorter-side-crop", "stretch-crop") else None
+        return network_policy(self.source or "network", self.size, resize=resize,
+                              resample=self.resample, fit=fit, crop_offset=self.crop_offset,
+                              reducing_gap=self.reducing_gap)
+
 
 def _choice(name: str, value: str, kind: Any) -> None:
     if value not in get_args(kind):
@@ -93,52 +103,30 @@ def alexnet_preprocess() -> Preprocess:
 
 def output_geometry(width: int, height: int, pre: Preprocess) -> tuple[int, int, int, int]:
     """(resized width, resized height, crop left, crop top) for a ``width`` x ``height`` image."""
-    if pre.resize == "shorter":
-        short, long = (width, height) if width <= height else (height, width)
-        new_long = int(pre.resize_to * long / short)
-        nw, nh = (pre.resize_to, new_long) if width <= height else (new_long, pre.resize_to)
-    elif pre.resize == "exact":
-        nw, nh = pre.resize_to, pre.resize_to
-    else:
-        nw, nh = width, height
-    if pre.crop_offset == "floor":
-        return nw, nh, (nw - pre.size) // 2, (nh - pre.size) // 2
-    return nw, nh, int(round((nw - pre.size) / 2.0)), int(round((nh - pre.size) / 2.0))
+    from neuralcodes.images.resize import fit_geometry
+
+    return fit_geometry(width, height, pre.image_policy)
 
 
 def preprocess_image(img: Image.Image, pre: Preprocess) -> np.ndarray:
-    """An RGB image -> (S, S, 3) ``uint8``: resize, then centre crop."""
-    width, height = img.size
-    nw, nh, left, top = output_geometry(width, height, pre)
-    if (nw, nh) != (width, height):
-        img = img.resize((nw, nh), FILTERS[pre.resample], reducing_gap=pre.reducing_gap)
-    s = pre.size
-    out = img.crop((left, top, left + s, top + s))  # outside the image: black, as HF pads
-    return np.asarray(out, dtype=np.uint8).copy()  # (S, S, 3)
+    """An RGB (or "L", "RGBA") image -> (S, S, 3) ``uint8``: resize, then centre crop."""
+    from neuralcodes.images.convert import to_8bit
+    from neuralcodes.images.resize import fit
+
+    return fit(to_8bit(img), pre.image_policy)
 
 
 def load_for_network(src: Any, pre: Preprocess) -> np.ndarray:
     """Any image (path, bytes, binary file, PIL image, array) -> (S, S, 3) ``uint8`` by ``pre``.
 
     Read by ``neuralcodes.images`` (regular files, byte and pixel limits, EXIF orientation never
-    fatal, RGB); raises its ``ImageError`` (a ``DataError``) naming the source for anything that
-    is not a readable image.
+    fatal, RGB, reduced decoding); raises its ``ImageError`` (a ``DataError``) naming the source
+    for anything that is not a readable image. An array already (S, S, 3) ``uint8`` is taken as
+    the network's input, as by ``load_image``.
     """
-    from neuralcodes.images import image_errors, open_image, orient, to_rgb
-    from neuralcodes.images.convert import array_to_pil
-    from neuralcodes.images.open import name_of
+    from neuralcodes.images import load_image
 
-    name = name_of(src)
-    if isinstance(src, np.ndarray):
-        with image_errors(name, "not an image array"):
-            src = array_to_pil(src)
-    img = open_image(src, name=name)
-    with image_errors(name):
-        if img.format in ("JPEG", "MPO") and pre.reducing_gap is not None and pre.resize != "none":
-            side = int(pre.resize_to * pre.reducing_gap)
-            img.draft(None, (side, side))  # both sides stay >= side: the shorter one covers R
-        img.load()
-        return preprocess_image(to_rgb(orient(img)), pre)
+    return load_image(src, pre.image_policy)
 
 
 def from_processor_config(cfg: Mapping[str, Any], source: str) -> Preprocess:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from neuralcodes.allocator import tune_once
 from neuralcodes.config import RunConfig
 from neuralcodes.pipeline.outputs import figures_step, report_step
 from neuralcodes.pipeline.prepare import prepare
@@ -21,6 +22,7 @@ def run_experiment(run_dir: str | Path, cfg: RunConfig, *, resume: bool = False,
     With ``resume`` an interrupted run continues: training from its last checkpoint, and the
     steps after it run again (they are cheap next to training).
     """
+    tune_once()  # the allocator of `neuralcodes run` (neuralcodes.allocator)
     log = ensure(progress).log
     run = RunDir(Path(run_dir))
     log(f"run folder: {run.root}")

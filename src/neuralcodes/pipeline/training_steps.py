@@ -86,7 +86,8 @@ def evaluate_step(run_dir: str | Path, *, data: RunData | None = None,
 def _data_summary(data: RunData, source: str) -> dict[str, Any]:
     n_classes = len(data.class_names)
     ood_classes = len(np.unique(np.asarray(data.cache.labels)[data.split.ood]))
-    return {"source": source, "n_images": int(len(data.cache.labels)), "n_classes": n_classes,
+    return {"source": source, "cache": str(data.cache.path),
+            "n_images": int(len(data.cache.labels)), "n_classes": n_classes,
             "n_ood_classes": int(ood_classes), "n_train": int(len(data.split.train)),
             "n_val": int(len(data.split.val)), "n_test": int(len(data.split.test)),
             "n_ood": int(len(data.split.ood))}

@@ -1,7 +1,8 @@
 """Retrieval scores of any network on one's own labelled folder: each image queries the rest.
 
-The paper's setting on one's own data: codes of chosen layers (or pooled conv maps) of a run's
-model or of ImageNet AlexNet, optionally PCA-compressed and whitened, optionally with query
+The paper's setting on one's own data: codes of chosen layers (or pooled conv maps) of any
+network (a run's model, ImageNet AlexNet, a Hugging Face model: a model SPEC), its images read
+by its own preprocessing, optionally PCA-compressed and whitened, optionally with query
 expansion, each scored with mAP and its 95 % bootstrap interval, precision@k and recall@k. PCA
 needs images to be fitted on: a second folder (``pca_fit_folder``) keeps the evaluation honest;
 without one, PCA is fitted on the evaluated images themselves and every such row says so.
@@ -47,7 +48,7 @@ def folder_retrieval(
     folder: str | Path,
     net: Network,
     *,
-    codes: Sequence[str] = ("L5", "L6", "L7"),
+    codes: Sequence[str] | None = None,
     pca: Sequence[int] = (),
     whiten: bool = False,
     pca_fit_folder: str | Path | None = None,
@@ -58,13 +59,14 @@ def folder_retrieval(
     batch_size: int = 100,
     progress: Progress | None = None,
 ) -> list[FolderRow]:
-    """One row per code set x (full, each PCA size) x (no QE, QE if asked)."""
-    data = read_labelled_folder(folder, net.image_size, progress=progress)
-    specs = parse_specs(codes)
+    """One row per code set x (full, each PCA size) x (no QE, QE if asked). ``codes`` default:
+    L5, L6, L7 where the network has them, else its default code."""
+    data = read_labelled_folder(folder, net.image_policy, progress=progress)
+    specs = parse_specs(codes or net.default_codes())
     found = extract_specs(net.model, data.images, specs, batch_size=batch_size, progress=progress)
     fit_codes = found
     if pca and pca_fit_folder is not None:
-        fit_images = read_labelled_folder(pca_fit_folder, net.image_size, progress=progress)
+        fit_images = read_labelled_folder(pca_fit_folder, net.image_policy, progress=progress)
         fit_codes = extract_specs(net.model, fit_images.images, specs, batch_size=batch_size,
                                   progress=progress)
     fit_on = "the evaluated images themselves" if pca_fit_folder is None else str(pca_fit_folder)

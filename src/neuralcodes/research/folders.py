@@ -5,22 +5,25 @@
       dogs/...
 
 Classes are numbered in the sorted order of the subfolder names, images within a class in sorted
-relative-path order; hidden files and folders are ignored. Every image is read by the "photo"
-policy of ``neuralcodes.images`` (any common format, EXIF rotation applied, any mode to RGB,
-centre-cropped to a square and resized to ``size`` x ``size``). A file that cannot be
+relative-path order; hidden files and folders are ignored. Every image is read by
+``neuralcodes.images`` (any common format, EXIF rotation applied, any mode to RGB) with the
+network's image policy: the "photo" policy for a size S (centre-cropped to a square and resized
+to S x S), a pretrained network's own preprocessing for its policy. A file that cannot be
 decoded is skipped and reported through ``progress``; a folder without two classes, or without
 any class of two images, is refused (no retrieval or training task can be made of it).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from neuralcodes.errors import DataError
-from neuralcodes.images import load_image, scan_images
+from neuralcodes.images import ImagePolicy, load_image, scan_images
+from neuralcodes.images.policy import as_policy
 from neuralcodes.progress import Progress, ensure
 
 
@@ -45,20 +48,22 @@ def class_folders(root: str | Path) -> list[Path]:
                   key=lambda p: p.name)
 
 
-def read_labelled_folder(root: str | Path, size: int, *,
+def read_labelled_folder(root: str | Path, size: ImagePolicy | int, *,
                          progress: Progress | None = None) -> LabelledFolder:
-    """Decode every image of a labelled folder into (N, size, size, 3) uint8 with its labels."""
-    root, progress = Path(root), ensure(progress)
+    """Decode every image of a labelled folder into (N, S, S, 3) uint8 with its labels, by an
+    image policy (an int S: the photo policy at S)."""
+    root, progress, policy = Path(root), ensure(progress), as_policy(size)
+    size = policy.size
     folders = class_folders(root)
     files = [(label, path) for label, folder in enumerate(folders) for path in scan_images(folder)]
     images = np.zeros((len(files), size, size, 3), np.uint8)  # (N, S, S, 3)
     ok = np.zeros(len(files), bool)
     for i in progress.track(range(len(files)), len(files), desc="decode images"):
         try:
-            images[i] = load_image(files[i][1], size)
+            images[i] = load_image(files[i][1], policy)
             ok[i] = True
         except DataError as e:
-            progress.log(f"skipped {e}")
+            progress.log(f"skipped {e}", logging.WARNING)
     kept = [item for item, good in zip(files, ok, strict=True) if good]
     found = LabelledFolder(root, images[ok], np.array([lab for lab, _ in kept], np.int64),
                            tuple(p.name for p in folders),

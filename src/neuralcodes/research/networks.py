@@ -1,24 +1,28 @@
-"""The networks research tools take codes from: a run's trained model, or AlexNet weights.
+"""The networks research tools take codes from: any model SPEC (``neuralcodes.encoder``).
 
-``alexnet_model`` reads a state-dict file in the layout of PyTorch's model zoo (torchvision's
-``alexnet``), checked key by key by ``neuralcodes.models.alexnet.load_alexnet_weights`` (a
-wrong layout is refused with the list of what differs and the expected layout), into the
-registered ``create_model(ModelConfig(name="alexnet"))`` network, which has the whole feature
-contract.
+A run folder, the paper's AlexNet (``alexnet[:WEIGHTS.pth]``, a state dict in PyTorch's
+model-zoo layout, checked key by key by ``neuralcodes.models.alexnet.load_alexnet_weights``), a
+Hugging Face model (``hf:ORG/NAME[@REV]``, ``hf:/folder``). A ``Network`` is the model with the
+feature contract (``forward_codes``, ``layer_names``), how images are read for it (its image
+policy: a run's photo policy, a pretrained network's own preprocessing) and its default code.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from torch import nn
 
-from neuralcodes.config import ModelConfig
+from neuralcodes.encoder import Encoder, open_encoder
 from neuralcodes.errors import ConfigError
-from neuralcodes.model import create_model, load_model
-from neuralcodes.models.alexnet import INPUT_SIZE, load_alexnet_weights
-from neuralcodes.runs import require_model
+from neuralcodes.images import ImagePolicy, photo_policy
+from neuralcodes.models.spec import ModelSpec
+
+PAPER_LAYERS = ("L5", "L6", "L7")
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,27 +30,65 @@ class Network:
     model: nn.Module
     image_size: int  # the size images are decoded at
     description: str  # for tables: "run runs/x (model 0123abcd...)" or "AlexNet weights w.pth"
+    policy: ImagePolicy | None = None  # how images are read (None: the photo policy at S)
+    default_layer: str = "L6"  # the code used when none is named
+    fingerprint: Mapping[str, Any] = field(default_factory=dict)  # the encoder's
+    is_run: bool = True  # a network trained by neuralcodes (a run folder's)
+
+    @property
+    def image_policy(self) -> ImagePolicy:
+        return self.policy if self.policy is not None else photo_policy(self.image_size)
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        return tuple(getattr(self.model, "layer_names", ()))
+
+    def default_codes(self) -> list[str]:
+        """The paper's L5, L6, L7 where the network has them, else its default code."""
+        if all(name in self.layers for name in PAPER_LAYERS):
+            return list(PAPER_LAYERS)
+        return [self.default_layer]
+
+
+def open_spec(spec: str | os.PathLike[str] | ModelSpec, *, device: str = "auto") -> Network:
+    """The network of a model SPEC (eval mode, on ``device``)."""
+    return from_encoder(open_encoder(spec, device=device))
+
+
+def from_encoder(enc: Encoder) -> Network:
+    """An opened encoder's network, with its image policy and default code."""
+    return Network(enc.backbone.model.eval(), enc.image_size, _description(enc),
+                   enc.image_policy, enc.layer, enc.fingerprint(), enc.spec.kind == "run")
+
+
+def _description(enc: Encoder) -> str:
+    fp, spec = enc.fingerprint(), enc.spec
+    if spec.kind == "run":
+        return f"run {spec.path} (model {fp['model_hash']})"
+    if spec.kind == "alexnet":
+        return f"AlexNet weights {spec.path}"
+    origin = f"revision {fp.get('revision')}" if fp.get("hub_id") else (
+        f"weights sha256 {str(fp.get('weights_sha256'))[:16]}")
+    return f"{spec} ({fp.get('model_name')}, {origin})"
 
 
 def alexnet_model(weights: str | Path) -> Network:
     """The registered AlexNet with the weights of a model-zoo layout file (eval mode)."""
-    zoo = load_alexnet_weights(weights)  # DataError naming the file and the layout if wrong
-    n_classes = int(zoo.state_dict()["classifier.6.weight"].shape[0])
-    model = create_model(ModelConfig(name="alexnet", num_classes=n_classes, image_size=INPUT_SIZE))
-    model.load_state_dict(zoo.state_dict())
-    return Network(model.eval(), INPUT_SIZE, f"AlexNet weights {weights}")
+    return open_spec(ModelSpec("alexnet", Path(weights)))
 
 
 def run_model(run_dir: str | Path) -> Network:
     """A run's trained model.pt (eval mode)."""
-    loaded = load_model(require_model(run_dir))
-    return Network(loaded.model, loaded.config.image_size,
-                   f"run {Path(run_dir)} (model {loaded.header['model_hash']})")
+    return open_spec(ModelSpec("run", Path(run_dir)))
 
 
-def open_network(model_run: str | Path | None, alexnet: str | Path | None) -> Network:
-    """Exactly one of a run folder and an AlexNet weights file."""
-    if (model_run is None) == (alexnet is None):
-        raise ConfigError("give exactly one network: a run folder (--model RUN_DIR) or AlexNet "
-                          "weights (--alexnet WEIGHTS.pth)")
-    return run_model(model_run) if model_run is not None else alexnet_model(alexnet or "")
+def open_network(model: str | os.PathLike[str] | None,
+                 alexnet: str | Path | None = None) -> Network:
+    """Exactly one of a model SPEC and an AlexNet weights file (``--alexnet``, the older form
+    of ``--model alexnet:WEIGHTS.pth``)."""
+    if (model is None) == (alexnet is None):
+        raise ConfigError("give exactly one network: --model SPEC (a run folder, "
+                          "alexnet:WEIGHTS.pth, hf:ORG/NAME, hf:/folder) or AlexNet weights "
+                          "(--alexnet WEIGHTS.pth)")
+    return open_spec(model) if model is not None else alexnet_model(alexnet or "")
+

@@ -25,7 +25,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from neuralcodes.images import image_errors, open_image, photo_policy
+from neuralcodes.images import ImagePolicy, image_errors, open_image
+from neuralcodes.images.policy import as_policy
 from neuralcodes.images.resize import prepare
 
 if TYPE_CHECKING:
@@ -60,17 +61,22 @@ class DecodePool:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
-def decode_reduced(data: bytes, size: int, *, max_pixels: int) -> Image.Image:
+def decode_reduced(data: bytes, policy: ImagePolicy | int, *, max_pixels: int) -> Image.Image:
     """The image in ``data``, decoded, upright, its short side reduced to no less than
-    ``REDUCING_GAP * size`` pixels where it was larger; ``DataError`` if it does not decode.
+    ``REDUCING_GAP`` times what the index's image policy needs (R before a crop, else S) where
+    it was larger; ``DataError`` if it does not decode.
 
-    Decoded by ``neuralcodes.images`` (the photo policy's reduced decoding: JPEG draft, EXIF
-    orientation never fatal, "L", "RGB" or "RGBA"; any failure an ``ImageError``)."""
+    Decoded by ``neuralcodes.images`` (the policy's reduced decoding: JPEG draft, EXIF
+    orientation never fatal, "L", "RGB" or "RGBA"; any failure an ``ImageError``). An int S
+    stands for the photo policy at S."""
     name = "<uploaded bytes>"
+    policy = as_policy(policy)
     img = open_image(data, max_pixels=max_pixels, name=name)  # header only
     with image_errors(name, "damaged pixel data"):
-        img = prepare(img, photo_policy(size))
-        factor = min(img.size) // (REDUCING_GAP * size)
+        img = prepare(img, policy)
+        if not policy.reduced_decoding or policy.fit == "centre-crop":
+            return img  # pixel-exact policies: nothing reduced
+        factor = min(img.size) // (REDUCING_GAP * policy.target)
         return img.reduce(factor) if factor >= 2 else img
 
 

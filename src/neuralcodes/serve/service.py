@@ -77,7 +77,7 @@ class SearchService:
         index = self.current.get()
         t0 = time.perf_counter()
         try:
-            image = decode_reduced(data, index.image_size, max_pixels=self.max_pixels)
+            image = decode_reduced(data, index.image_policy, max_pixels=self.max_pixels)
             decoded_ms = (time.perf_counter() - t0) * 1e3
             result = index.search(image, k=_clamp(k, index))
             del image
