@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -137,3 +139,20 @@ def test_progress_line_without_a_total() -> None:
     assert progress_line("x", 0, 10, 31.0, {}) == "x: 0/10 (0 %), 0/s, time left unknown"
     assert [duration(s) for s in (0.4, 59, 61, 3599, 3600, 7530)] == [
         "0 s", "59 s", "1 min 1 s", "59 min 59 s", "1 h 00 min", "2 h 05 min"]
+
+
+def test_a_record_naming_a_file_is_one_printable_line() -> None:
+    """A name with a newline or a terminal code, or bytes that are not UTF-8, in a record's
+    arguments: escaped in the line shown (``names.shown``); a traceback still has its lines."""
+    name = os.fsdecode(b"caf\xe9\n\x1b[2J.jpg")
+    record = logging.LogRecord("neuralcodes.x", logging.WARNING, __file__, 1, "skipped %s: %s",
+                               (name, "not an image"), None)
+    assert TerminalFormatter().format(record) == (
+        "neuralcodes: warning: skipped caf\\xe9\\n\\x1b[2J.jpg: not an image")
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        failed = logging.LogRecord("neuralcodes.x", logging.ERROR, __file__, 1, "failed: %s",
+                                   (name,), sys.exc_info())
+    text = TerminalFormatter().format(failed)
+    assert text.startswith("neuralcodes: error: failed: caf\\xe9\\n\\x1b[2J.jpg\nTraceback")
