@@ -58,6 +58,8 @@ def test_names_on_a_strict_ascii_stdout(odd: Path, photos: Path, run_dir: Path,
     assert main(["search", str(odd), str(photos / LATIN1), "-k", "30"]) == 0
     assert main(["search", str(odd), str(photos / LATIN1), "-k", "2", "--json"]) == 0
     assert main(["index", "update", str(odd), "--device", "cpu", "-q"]) == 0
+    assert main(["index", "remove", str(odd), str(photos / LATIN1), str(photos / CONTROL)]) == 0
+    assert main(["index", "add", str(odd), str(photos / LATIN1), "--device", "cpu"]) == 0
     assert main(["index", "info", str(odd)]) == 0
     sys.stdout.flush()
     out = raw.getvalue().decode("ascii")
