@@ -153,3 +153,11 @@ def test_the_library_tunes_once_for_bulk_work_never_for_a_query(
         assert calls == ["tune", "tune"]
     finally:
         alloc.tune_once.cache_clear()
+
+
+@pytest.mark.skipif(alloc._glibc() is None, reason="glibc only")
+def test_a_server_can_share_its_arenas(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LD_PRELOAD", raising=False)
+    assert alloc.limit_arenas(8) is True  # 8: this test process's own threads stay unhindered
+    monkeypatch.setenv("LD_PRELOAD", "/usr/lib/libjemalloc.so.2")
+    assert alloc.limit_arenas(8) is False  # another allocator: nothing to limit

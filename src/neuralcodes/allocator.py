@@ -50,7 +50,8 @@ LIBRARY_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr
                 "/usr/lib", "/usr/local/lib")
 TRIM_THRESHOLD = 1 << 30  # keep up to 1 GiB of freed heap for the next step
 TOP_PAD = 256 << 20  # grow the heap 256 MiB at a time
-_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_MAX = -1, -2, -4  # glibc's mallopt parameters
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_MAX, _M_ARENA_MAX = -1, -2, -4, -8  # glibc's mallopt
+SERVER_ARENAS = 2  # a server's request threads share this many malloc arenas
 
 
 def chosen() -> str:
@@ -99,6 +100,15 @@ def tune_once() -> bool:
     applied = tune_malloc()
     log.info(describe())
     return applied
+
+
+def limit_arenas(n: int = SERVER_ARENAS) -> bool:
+    """Let at most ``n`` glibc malloc arenas serve this process's threads (a server's many
+    request threads otherwise each keep an arena of freed memory). Whether it applied."""
+    libc = _glibc()
+    if libc is None or preloaded() is not None:
+        return False
+    return bool(libc.mallopt(_M_ARENA_MAX, n) == 1)
 
 
 def preloaded(env: Mapping[str, str] | None = None) -> str | None:

@@ -82,3 +82,20 @@ def test_the_manifest_is_looked_at_no_more_often_than_asked(real_index: Index) -
     newer = current.get()
     assert (newer.generation, len(newer)) == ("gen-000002", 5)
     assert current.get() is newer
+
+
+def test_the_old_generation_is_freed_and_its_memory_given_back_after_a_swap(
+    real_index: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from neuralcodes.serve import current as current_mod
+
+    released: list[bool] = []
+    monkeypatch.setattr(current_mod, "release_memory", lambda: released.append(True) or True)
+    monkeypatch.setattr(current_mod, "RELEASE_AFTER_S", 0.0)
+    current = current_mod.CurrentIndex(real_index, check_s=0)
+    (real_index.root / "snow.gif").unlink()
+    update_index(real_index.index_dir, device="cpu", workers=1)
+    newer = current.get()
+    assert newer is not real_index and released == []  # requests on the old one may still run
+    assert current.get() is newer and released == [True]  # then freed and trimmed, once
+    assert current.get() is newer and released == [True]

@@ -49,9 +49,11 @@ def run_serve(args: argparse.Namespace) -> int:
     require_serve_extra()  # before the slow index load, so a missing extra is reported at once
     import uvicorn
 
+    from neuralcodes.allocator import limit_arenas
     from neuralcodes.index.api import Index
     from neuralcodes.serve import create_app
 
+    limit_arenas()  # before the request threads start: their freed memory is shared, not kept
     index = Index.open(args.index_dir, model=args.model)
     app = create_app(index, max_upload_bytes=int(args.max_upload_mb * MIB),
                      max_pixels=int(args.max_megapixels * 1e6))

@@ -10,6 +10,7 @@ request that holds it is done, so no update prunes it under the server.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -18,10 +19,12 @@ import time
 from neuralcodes.errors import NeuralCodesError
 from neuralcodes.index.api import Index
 from neuralcodes.index.store import MANIFEST
+from neuralcodes.serve.decoding import release_memory
 
 log = logging.getLogger("neuralcodes.serve.current")
 Stamp = tuple[int, int, int] | None
 RETRY_S = 10.0  # after a new version failed to open
+RELEASE_AFTER_S = 5.0  # after a swap, when the requests on the old generation are done
 
 
 def manifest_stamp(index_dir: os.PathLike[str] | str) -> Stamp:
@@ -42,6 +45,7 @@ class CurrentIndex:
         self._stamp = manifest_stamp(index.index_dir)
         self._checked = time.monotonic()
         self._reloading = threading.Lock()
+        self._release_at: float | None = None
 
     def get(self) -> Index:
         """The index to answer one request from (taken once per request)."""
@@ -49,6 +53,8 @@ class CurrentIndex:
         now = time.monotonic()
         if now - self._checked < self.check_s:
             return index
+        if self._release_at is not None and now >= self._release_at:
+            self._release_old()
         self._checked = now
         stamp = manifest_stamp(index.index_dir)
         if stamp == self._stamp or not self._reloading.acquire(blocking=False):
@@ -72,3 +78,12 @@ class CurrentIndex:
             log.info("%s: now serving %s (%d images), was %s", old.index_dir, new.generation,
                      len(new), old.generation)
         self._index, self._stamp = new, stamp
+        if new is not old:
+            self._release_at = time.monotonic() + RELEASE_AFTER_S
+
+    def _release_old(self) -> None:
+        """Free the generation no request holds any more and give its memory back to the
+        system (glibc keeps freed heap otherwise: each reload would grow the server)."""
+        self._release_at = None
+        gc.collect()
+        release_memory()
