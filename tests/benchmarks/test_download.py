@@ -12,8 +12,8 @@ from neuralcodes.benchmarks.sources import SOURCES, download_benchmark, file_nam
 from neuralcodes.cli import main
 from neuralcodes.errors import DataError
 
+from ..file_server import FileServer
 from . import replicas
-from .conftest import Server
 from .replicas import Replica
 
 
@@ -22,7 +22,7 @@ def _folder_members(root: Path, prefix: str, pattern: str = "*") -> dict[str, by
             for p in sorted(root.rglob(pattern)) if p.is_file()}
 
 
-def test_oxford5k(server: Server, tmp_path: Path) -> None:
+def test_oxford5k(server: FileServer, tmp_path: Path) -> None:
     src = replicas.oxford(tmp_path / "src", Replica())
     server.files["/oxbuild_images-v1.tgz"] = replicas.tar_gz(_folder_members(src / "jpg", ""))
     server.files["/gt_files_170407.tgz"] = replicas.tar_gz(_folder_members(src / "gt", ""))
@@ -39,7 +39,7 @@ def test_oxford5k(server: Server, tmp_path: Path) -> None:
     assert len(server.requests) == n  # already there: nothing fetched
 
 
-def test_paris_archives_are_flattened(server: Server, tmp_path: Path) -> None:
+def test_paris_archives_are_flattened(server: FileServer, tmp_path: Path) -> None:
     src = replicas.paris(tmp_path / "src", Replica())
     images = _folder_members(src / "jpg", "", "*.jpg")
     half = dict(list(images.items())[:2])
@@ -53,7 +53,7 @@ def test_paris_archives_are_flattened(server: Server, tmp_path: Path) -> None:
     assert read_benchmark("paris6k", folder).names == read_benchmark("paris6k", src).names
 
 
-def test_ukbench_and_roxford(server: Server, tmp_path: Path) -> None:
+def test_ukbench_and_roxford(server: FileServer, tmp_path: Path) -> None:
     rep = Replica()
     uk = replicas.ukbench(tmp_path / "uk", rep)
     members = _folder_members(uk / "full", "full/")
@@ -68,7 +68,7 @@ def test_ukbench_and_roxford(server: Server, tmp_path: Path) -> None:
     assert len(read_benchmark("roxford5k", folder).queries) == 2
 
 
-def test_interrupted_download_resumes(server: Server, tmp_path: Path) -> None:
+def test_interrupted_download_resumes(server: FileServer, tmp_path: Path) -> None:
     rep = Replica()
     rox = replicas.roxford(tmp_path / "rox", rep)
     archive = replicas.tar_gz(_folder_members(rox / "jpg", ""))
@@ -85,7 +85,7 @@ def test_interrupted_download_resumes(server: Server, tmp_path: Path) -> None:
     assert server.requests == ["/gnd_roxford5k.pkl"]  # the images archive was kept
 
 
-def test_offline_message_and_command(server: Server, tmp_path: Path,
+def test_offline_message_and_command(server: FileServer, tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     dead = "http://127.0.0.1:9"  # the discard port: nothing listens
     assert main(["benchmark", "download", "holidays", "--dir", str(tmp_path),

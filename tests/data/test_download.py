@@ -2,11 +2,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-import threading
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -16,63 +13,21 @@ from neuralcodes.data.tinyimagenet import read_tiny_imagenet
 from neuralcodes.errors import DataError
 from neuralcodes.progress import Recorder
 
+from ..file_server import FileServer, serve_files
 from .helpers import zip_folder
 
 
-@dataclass
-class Server:
-    url: str
-    files: dict[str, bytes] = field(default_factory=dict)
-    ranges: list[str | None] = field(default_factory=list)
-    honour_range: bool = True
-
-
-def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            data = server.files.get(self.path)
-            rng = self.headers.get("Range")
-            server.ranges.append(rng)
-            if data is None:
-                self.send_error(404)
-                return
-            start = int(rng[6:].split("-")[0]) if rng and server.honour_range else 0
-            if start >= len(data) and start:
-                self.send_response(416)
-                self.send_header("Content-Range", f"bytes */{len(data)}")
-                self.end_headers()
-                return
-            self.send_response(206 if start else 200)
-            if start:
-                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-            self.send_header("Content-Length", str(len(data) - start))
-            self.end_headers()
-            self.wfile.write(data[start:])
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    return Handler
-
-
 @pytest.fixture()
-def server() -> Iterator[Server]:
-    state = Server(url="")
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+def server() -> Iterator[FileServer]:
+    with serve_files() as files:
+        yield files
 
 
 PAYLOAD = bytes(range(256)) * 1000  # 256,000 bytes
 DIGEST = hashlib.sha256(PAYLOAD).hexdigest()
 
 
-def test_full_download_with_checksum(server: Server, tmp_path: Path) -> None:
+def test_full_download_with_checksum(server: FileServer, tmp_path: Path) -> None:
     server.files["/f.bin"] = PAYLOAD
     dest = download(server.url + "/f.bin", tmp_path / "f.bin", sha256=DIGEST, chunk=10_000)
     assert dest.read_bytes() == PAYLOAD and server.ranges == [None]
@@ -82,7 +37,7 @@ def test_full_download_with_checksum(server: Server, tmp_path: Path) -> None:
     assert len(server.ranges) == 1
 
 
-def test_resume_from_part_file(server: Server, tmp_path: Path) -> None:
+def test_resume_from_part_file(server: FileServer, tmp_path: Path) -> None:
     server.files["/f.bin"] = PAYLOAD
     (tmp_path / "f.bin.part").write_bytes(PAYLOAD[:100_000])
     rec = Recorder()
@@ -92,7 +47,7 @@ def test_resume_from_part_file(server: Server, tmp_path: Path) -> None:
     assert any("resuming" in m and "100000" in m for m in rec.messages)
 
 
-def test_restart_when_server_ignores_range(server: Server, tmp_path: Path) -> None:
+def test_restart_when_server_ignores_range(server: FileServer, tmp_path: Path) -> None:
     server.files["/f.bin"] = PAYLOAD
     server.honour_range = False
     (tmp_path / "f.bin.part").write_bytes(b"x" * 5000)  # would corrupt the file if appended to
@@ -100,20 +55,20 @@ def test_restart_when_server_ignores_range(server: Server, tmp_path: Path) -> No
     assert dest.read_bytes() == PAYLOAD and server.ranges == ["bytes=5000-"]
 
 
-def test_complete_part_file_is_finished(server: Server, tmp_path: Path) -> None:
+def test_complete_part_file_is_finished(server: FileServer, tmp_path: Path) -> None:
     server.files["/f.bin"] = PAYLOAD
     (tmp_path / "f.bin.part").write_bytes(PAYLOAD)
     assert download(server.url + "/f.bin", tmp_path / "f.bin").read_bytes() == PAYLOAD
 
 
-def test_checksum_mismatch_leaves_no_file(server: Server, tmp_path: Path) -> None:
+def test_checksum_mismatch_leaves_no_file(server: FileServer, tmp_path: Path) -> None:
     server.files["/f.bin"] = PAYLOAD
     with pytest.raises(DataError, match=f"checksum mismatch: expected sha256 {'0' * 64}, got"):
         download(server.url + "/f.bin", tmp_path / "f.bin", sha256="0" * 64)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_http_error_is_a_data_error(server: Server, tmp_path: Path) -> None:
+def test_http_error_is_a_data_error(server: FileServer, tmp_path: Path) -> None:
     with pytest.raises(DataError, match="HTTP 404") as e:
         download(server.url + "/missing.zip", tmp_path / "m.zip")
     assert e.value.path.endswith("/missing.zip")
@@ -168,7 +123,7 @@ def test_extract_refuses_path_traversal(tmp_path: Path, name: str) -> None:
     assert not (tmp_path / "out").exists() and not (tmp_path / "evil.txt").exists()
 
 
-def test_ensure_tiny_imagenet(server: Server, tiny_dataset: Path, tmp_path: Path) -> None:
+def test_ensure_tiny_imagenet(server: FileServer, tiny_dataset: Path, tmp_path: Path) -> None:
     data = zip_folder(tiny_dataset, tmp_path / "src.zip", "tiny-imagenet-200/").read_bytes()
     server.files["/tiny-imagenet-200.zip"] = data
     url = server.url + "/tiny-imagenet-200.zip"
@@ -181,7 +136,7 @@ def test_ensure_tiny_imagenet(server: Server, tiny_dataset: Path, tmp_path: Path
     assert len(server.ranges) == 1  # already there: nothing downloaded again
 
 
-def test_download_command(server: Server, tiny_dataset: Path, tmp_path: Path,
+def test_download_command(server: FileServer, tiny_dataset: Path, tmp_path: Path,
                           capsys: pytest.CaptureFixture[str]) -> None:
     from neuralcodes.cli import main
 

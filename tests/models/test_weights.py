@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,46 +12,16 @@ from neuralcodes.cli import main
 from neuralcodes.errors import DataError
 from neuralcodes.models.weights import ALEXNET_URL, fetch_alexnet, hash_prefix
 
+from ..file_server import FileServer, serve_files
+
 PAYLOAD = bytes(range(256)) * 400  # 102,400 bytes standing in for the weights
 PREFIX = hashlib.sha256(PAYLOAD).hexdigest()[:8]
 
 
-class Files(dict[str, bytes]):
-    url = ""
-    ranges: list[str | None]
-
-
 @pytest.fixture()
-def server() -> Iterator[Files]:
-    files = Files()
-    files.ranges = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            data, rng = files.get(self.path), self.headers.get("Range")
-            files.ranges.append(rng)
-            if data is None:
-                self.send_error(404)
-                return
-            start = int(rng[6:].split("-")[0]) if rng else 0
-            self.send_response(206 if start else 200)
-            if start:
-                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-            self.send_header("Content-Length", str(len(data) - start))
-            self.end_headers()
-            self.wfile.write(data[start:])
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    files.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield files
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+def server() -> Iterator[FileServer]:
+    with serve_files() as files:
+        yield files
 
 
 def test_hash_prefix_of_model_zoo_names() -> None:
@@ -62,8 +30,8 @@ def test_hash_prefix_of_model_zoo_names() -> None:
     assert hash_prefix("alexnet.pth") is None and hash_prefix("net-12ab.pth") is None
 
 
-def test_fetch_verifies_and_is_atomic(server: Files, tmp_path: Path) -> None:
-    server[f"/alexnet-owt-{PREFIX}.pth"] = PAYLOAD
+def test_fetch_verifies_and_is_atomic(server: FileServer, tmp_path: Path) -> None:
+    server.files[f"/alexnet-owt-{PREFIX}.pth"] = PAYLOAD
     dest = fetch_alexnet(tmp_path, f"{server.url}/alexnet-owt-{PREFIX}.pth")
     assert dest == tmp_path / f"alexnet-owt-{PREFIX}.pth" and dest.read_bytes() == PAYLOAD
     digest = hashlib.sha256(PAYLOAD).hexdigest()
@@ -73,24 +41,24 @@ def test_fetch_verifies_and_is_atomic(server: Files, tmp_path: Path) -> None:
     assert server.ranges == [None]  # the second call found the file: no request
 
 
-def test_fetch_resumes_a_partial_download(server: Files, tmp_path: Path) -> None:
+def test_fetch_resumes_a_partial_download(server: FileServer, tmp_path: Path) -> None:
     name = f"alexnet-owt-{PREFIX}.pth"
-    server[f"/{name}"] = PAYLOAD
+    server.files[f"/{name}"] = PAYLOAD
     (tmp_path / f"{name}.download.part").write_bytes(PAYLOAD[:1000])
     assert fetch_alexnet(tmp_path, f"{server.url}/{name}").read_bytes() == PAYLOAD
     assert server.ranges == ["bytes=1000-"]
 
 
-def test_wrong_hash_leaves_nothing(server: Files, tmp_path: Path) -> None:
-    server["/alexnet-owt-00000000.pth"] = PAYLOAD
+def test_wrong_hash_leaves_nothing(server: FileServer, tmp_path: Path) -> None:
+    server.files["/alexnet-owt-00000000.pth"] = PAYLOAD
     with pytest.raises(DataError, match="alexnet-owt-00000000.pth: checksum mismatch: the name "
                        "says sha256 00000000"):
         fetch_alexnet(tmp_path, f"{server.url}/alexnet-owt-00000000.pth")
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_file_without_hash_must_be_alexnet(server: Files, tmp_path: Path) -> None:
-    server["/weights.pth"] = PAYLOAD
+def test_a_file_without_hash_must_be_alexnet(server: FileServer, tmp_path: Path) -> None:
+    server.files["/weights.pth"] = PAYLOAD
     with pytest.raises(DataError, match="weights.pth.download: not a PyTorch state-dict file"):
         fetch_alexnet(tmp_path, f"{server.url}/weights.pth")
     assert list(tmp_path.iterdir()) == []
@@ -101,9 +69,9 @@ def test_offline_message(tmp_path: Path) -> None:
         fetch_alexnet(tmp_path, "http://127.0.0.1:9/alexnet-owt-7be5be79.pth")
 
 
-def test_cli(server: Files, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+def test_cli(server: FileServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
              monkeypatch: pytest.MonkeyPatch) -> None:
-    server[f"/alexnet-owt-{PREFIX}.pth"] = PAYLOAD
+    server.files[f"/alexnet-owt-{PREFIX}.pth"] = PAYLOAD
     monkeypatch.setenv("NEURALCODES_HOME", str(tmp_path / "home"))
     assert main(["weights", "alexnet", "--url", f"{server.url}/alexnet-owt-{PREFIX}.pth"]) == 0
     expected = tmp_path / "home" / "weights" / f"alexnet-owt-{PREFIX}.pth"
