@@ -86,8 +86,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, real_process
         return 1
     try:
         if real_process and args.command in HEAVY_COMMANDS:  # a real process, not a test
-            allocator.tune_once()
-            log.info(allocator.describe())
+            allocator.tune_once()  # logs which allocator the run uses, once
         return int(args.func(args) or 0)
     except NeuralCodesError as e:
         print(f"neuralcodes: error: {shown(str(e))}", file=sys.stderr)
