@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
 import os
 import tempfile
@@ -72,9 +71,8 @@ def atomic_save_npy(path: str | Path, array: np.ndarray) -> None:
 def atomic_torch_save(path: str | Path, obj: Any) -> None:
     import torch
 
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    atomic_write_bytes(path, buf.getvalue())
+    with atomic_open(path, "wb") as f:
+        torch.save(obj, f)
 
 
 def read_json(path: str | Path) -> Any:

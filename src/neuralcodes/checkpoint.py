@@ -89,8 +89,12 @@ class TrainState:
             "stopped": self.stopped,
             "history": self.history.to_dict(),
             "best_state": self.best_state,
-            "rng": {**rng_states(), "shuffle": self.shuffle_rng.bit_generator.state,
-                    "augment": self.augment_rng.bit_generator.state},
+            "rng": {  # dropout masks depend on the torch generators
+                "torch": torch.get_rng_state(),
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+                "shuffle": self.shuffle_rng.bit_generator.state,
+                "augment": self.augment_rng.bit_generator.state,
+            },
         }
 
     def restore(self, model: nn.Module, blob: dict[str, Any]) -> None:
@@ -105,9 +109,12 @@ class TrainState:
         self.best_state = blob["best_state"]
         hist = blob["history"]
         self.history = History(list(hist["epochs"]), hist["stopped_early"], hist["best_epoch"])
-        set_rng_states(blob["rng"])
-        self.shuffle_rng.bit_generator.state = blob["rng"]["shuffle"]
-        self.augment_rng.bit_generator.state = blob["rng"]["augment"]
+        rng = blob["rng"]
+        torch.set_rng_state(rng["torch"])
+        if rng["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(rng["cuda"])
+        self.shuffle_rng.bit_generator.state = rng["shuffle"]
+        self.augment_rng.bit_generator.state = rng["augment"]
 
 
 def write_history(out_dir: Path, history: History) -> None:
@@ -153,14 +160,3 @@ def load_checkpoint(path: Path, expected: dict[str, Any]) -> dict[str, Any]:
                                     + "; ".join(diffs))
     return dict(blob)
 
-
-def rng_states() -> dict[str, Any]:
-    """The torch CPU and CUDA generator states (dropout masks depend on them)."""
-    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
-    return {"torch": torch.get_rng_state(), "cuda": cuda}
-
-
-def set_rng_states(states: dict[str, Any]) -> None:
-    torch.set_rng_state(states["torch"])
-    if states["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(states["cuda"])

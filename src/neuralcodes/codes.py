@@ -17,15 +17,14 @@ import torch
 from torch import nn
 
 from neuralcodes.data.tensors import to_input
-from neuralcodes.device import autocast, model_device, pick_device, resolve_precision
-from neuralcodes.model import FeatureModel, feature_model
+from neuralcodes.device import LOWER_DTYPES, autocast, inference
+from neuralcodes.model import feature_model
 from neuralcodes.progress import Progress, ensure
 
 Pool = Callable[[torch.Tensor], torch.Tensor]  # (B, C, h, w) -> (B, D)
 # The modules whose weights autocast casts to its lower precision before each call
 AUTOCAST_CAST = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d,
                  nn.ConvTranspose2d, nn.ConvTranspose3d)
-LOWER = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 def l2_normalize(x: np.ndarray, eps: float = 1e-12) -> np.ndarray:
@@ -45,7 +44,7 @@ def autocast_copy(model: nn.Module, precision: str) -> nn.Module:
     through the full-width network that is a new 67 MB copy of L6's weights per query, three times
     the time of the forward pass itself and 17,000 page faults (docs/performance.md).
     """
-    dtype = LOWER[precision]
+    dtype = LOWER_DTYPES[precision]
     out = copy.deepcopy(model)
     for module in out.modules():
         if isinstance(module, AUTOCAST_CAST):
@@ -80,38 +79,20 @@ def extract_codes(
     if len(images) == 0:
         raise ValueError("no images to encode")
     progress = ensure(progress)
-    dev = model_device(model) if device is None else pick_device(device)
-    prec = resolve_precision(precision, dev)
-    model.to(dev)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            out = _encode(feature_model(model), images, list(layers), batch_size, dev, prec,
-                          pool, normalize, channels_last, out_dir, progress)
-    finally:
-        model.train(was_training)
-    return _finalise(out, out_dir)
-
-
-def _encode(
-    model: FeatureModel, images: np.ndarray, layers: list[str], batch_size: int,
-    dev: torch.device, prec: str, pool: Pool | None, normalize: bool, channels_last: bool,
-    out_dir: str | Path | None, progress: Progress,
-) -> dict[str, np.ndarray]:
-    """The batch loop: one forward pass per batch, rows written into (N, D) outputs."""
     out: dict[str, np.ndarray] = {}
-    starts = range(0, len(images), batch_size)
-    for start in progress.track(starts, len(starts), desc="codes"):
-        x = to_input(images[start : start + batch_size], dev, channels_last=channels_last)
-        with autocast(prec, dev):
-            acts = model.forward_codes(x, layers)
-        for layer, act in acts.items():
-            rows = _to_rows(act, pool, normalize)  # (B, D) float32 on the CPU
-            if layer not in out:
-                out[layer] = _allocate(layer, len(images), rows.shape[1], out_dir)
-            out[layer][start : start + len(rows)] = rows
-    return out
+    with inference(model, device, precision) as (dev, prec):
+        features = feature_model(model)
+        starts = range(0, len(images), batch_size)
+        for start in progress.track(starts, len(starts), desc="codes"):
+            x = to_input(images[start : start + batch_size], dev, channels_last=channels_last)
+            with autocast(prec, dev):
+                acts = features.forward_codes(x, list(layers))  # one forward pass per batch
+            for layer, act in acts.items():
+                rows = _to_rows(act, pool, normalize)  # (B, D) float32 on the CPU
+                if layer not in out:
+                    out[layer] = _allocate(layer, len(images), rows.shape[1], out_dir)
+                out[layer][start : start + len(rows)] = rows
+    return _finalise(out, out_dir)
 
 
 def _to_rows(act: torch.Tensor, pool: Pool | None, normalize: bool) -> np.ndarray:

@@ -18,6 +18,7 @@ from torch import nn
 
 from neuralcodes.codes import extract_codes
 from neuralcodes.data.tensors import to_input
+from neuralcodes.device import inference
 from neuralcodes.errors import ConfigError
 from neuralcodes.model import feature_model
 from neuralcodes.postprocess.pooling import POOLINGS, get_pool
@@ -57,17 +58,11 @@ def check_poolable(model: nn.Module, specs: Sequence[CodeSpec],
     """Refuse unknown layers and poolings of maps that are not (B, C, H, W), before any work."""
     pooled = [s for s in specs if s.pool is not None]
     layers = list(dict.fromkeys(s.layer for s in specs))
-    fm = feature_model(model)
-    x = to_input(np.zeros((1, *image_shape), np.uint8), next(model.parameters()).device)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            acts = fm.forward_codes(x, layers)  # (1, C, h, w) maps or (1, D) vectors
-            for spec in pooled:
-                get_pool(spec.pool or "")(acts[spec.layer])  # ConfigError for a (B, D) layer
-    finally:
-        model.train(was_training)
+    with inference(model) as (dev, _):
+        probe = to_input(np.zeros((1, *image_shape), np.uint8), dev)
+        acts = feature_model(model).forward_codes(probe, layers)  # (1, C, h, w) or (1, D)
+        for spec in pooled:
+            get_pool(spec.pool or "")(acts[spec.layer])  # ConfigError for a (B, D) layer
 
 
 def extract_specs(

@@ -10,7 +10,6 @@ round-trip exactly; ``from_dict`` refuses unknown keys and values of the wrong t
 from __future__ import annotations
 
 import dataclasses
-import types
 import typing
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, TypeVar
@@ -202,10 +201,6 @@ def _checked(hint: Any, value: Any, where: str) -> Any:
         return value
     if origin is tuple and isinstance(value, list | tuple):
         return tuple(_checked(args[0], v, where) for v in value)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return value
-        return _checked(next(a for a in args if a is not type(None)), value, where)
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     kind = origin or hint  # tuple for tuple[int, ...]
@@ -238,13 +233,9 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{cls.__name__}: unknown keys {unknown}; known keys are {sorted(known)}")
-    kwargs = {name: (from_dict(hints[name], value) if _is_config(hints[name]) else value)
-              for name, value in data.items()}
+    kwargs = {name: (from_dict(hints[name], value) if dataclasses.is_dataclass(hints[name])
+                     else value) for name, value in data.items()}
     return cls(**kwargs)
-
-
-def _is_config(hint: Any) -> bool:
-    return isinstance(hint, type) and dataclasses.is_dataclass(hint)
 
 
 def replace(cfg: T, **changes: Any) -> T:

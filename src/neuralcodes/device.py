@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -24,6 +23,7 @@ from neuralcodes.errors import ConfigError
 
 DEVICES = choices(Device)
 PRECISIONS = choices(Precision)
+LOWER_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}  # the mixed precisions' types
 CPU_AUTO_BF16 = True  # "auto" picks bf16 on CPUs with native bf16 (see docs/performance.md)
 
 
@@ -37,12 +37,12 @@ def pick_device(name: str | torch.device = "auto") -> torch.device:
     if kind == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
-        if _mps_available():
+        if torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
     if kind == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"device {name!r} asked for, but PyTorch sees no CUDA GPU")
-    if kind == "mps" and not _mps_available():
+    if kind == "mps" and not torch.backends.mps.is_available():
         raise ConfigError(f"device {name!r} asked for, but Apple MPS is not available")
     return torch.device(name)
 
@@ -53,9 +53,23 @@ def model_device(model: torch.nn.Module) -> torch.device:
     return param.device if param is not None else torch.device("cpu")
 
 
-def _mps_available() -> bool:
-    backend = getattr(torch.backends, "mps", None)
-    return bool(backend is not None and backend.is_available())
+@contextlib.contextmanager
+def inference(
+    model: torch.nn.Module, device: str | torch.device | None = None, precision: str = "fp32"
+) -> Iterator[tuple[torch.device, str]]:
+    """Run the block with ``model`` on ``device`` (None: where the model is) in eval mode (dropout
+    off) under ``torch.inference_mode``; yields the device and the resolved precision. The
+    model's train/eval mode is restored afterwards."""
+    dev = model_device(model) if device is None else pick_device(device)
+    prec = resolve_precision(precision, dev)
+    model.to(dev)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            yield dev, prec
+    finally:
+        model.train(was_training)
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
@@ -85,30 +99,16 @@ def cpu_has_bf16() -> bool:
 
     Without it, bf16 autocast on the CPU is emulated and slower than fp32.
     """
-    mkldnn = getattr(torch.backends, "mkldnn", None)
-    if mkldnn is None or not mkldnn.is_available():
+    if not torch.backends.mkldnn.is_available():
         return False
-    check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
-    if check is not None:
-        return bool(check())
-    return bool(_cpu_flags() & {"avx512_bf16", "amx_bf16"})  # pragma: no cover
-
-
-def _cpu_flags() -> set[str]:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return set()
-    line = next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
-    return set(line.partition(":")[2].split())
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 def autocast(precision: str, device: torch.device) -> contextlib.AbstractContextManager[Any]:
     """The autocast context of a resolved precision (a no-op for fp32)."""
     if precision == "fp32":
         return contextlib.nullcontext()
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-    return torch.autocast(device_type=device.type, dtype=dtype)
+    return torch.autocast(device_type=device.type, dtype=LOWER_DTYPES[precision])
 
 
 def grad_scaler(precision: str, device: torch.device) -> torch.amp.GradScaler:

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from neuralcodes.data.tensors import to_input
-from neuralcodes.device import autocast, model_device, pick_device, resolve_precision
+from neuralcodes.device import autocast, inference
 from neuralcodes.progress import Progress, ensure
 
 
@@ -74,21 +74,13 @@ def metric_sums(
     Sums add up across shards of a set (distributed validation): divide by the set's size.
     """
     progress = ensure(progress)
-    dev = model_device(model) if device is None else pick_device(device)
-    prec = resolve_precision(precision, dev)
-    model.to(dev)
-    was_training = model.training
-    model.eval()
-    sums = torch.zeros(3, dtype=torch.float64, device=dev)
-    starts = range(0, len(images), batch_size)
-    try:
-        with torch.inference_mode():
-            for start in progress.track(starts, len(starts), desc="evaluate"):
-                x = to_input(images[start : start + batch_size], dev, channels_last=channels_last)
-                y = torch.from_numpy(np.asarray(labels[start : start + batch_size], np.int64))
-                with autocast(prec, dev):
-                    logits = model(x)  # (B, K)
-                sums += batch_metrics(logits, y.to(dev))
-    finally:
-        model.train(was_training)
-    return sums
+    with inference(model, device, precision) as (dev, prec):
+        sums = torch.zeros(3, dtype=torch.float64, device=dev)
+        starts = range(0, len(images), batch_size)
+        for start in progress.track(starts, len(starts), desc="evaluate"):
+            x = to_input(images[start : start + batch_size], dev, channels_last=channels_last)
+            y = torch.from_numpy(np.asarray(labels[start : start + batch_size], np.int64))
+            with autocast(prec, dev):
+                logits = model(x)  # (B, K)
+            sums += batch_metrics(logits, y.to(dev))
+    return sums.clone()  # an ordinary tensor: DDP sums it in place, outside inference mode

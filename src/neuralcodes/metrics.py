@@ -246,19 +246,13 @@ def _count_tile(
     dots: np.ndarray, sq_cols: np.ndarray, row_span: tuple[int, int], col_span: tuple[int, int],
     ctx: _Context, pos: np.ndarray,
 ) -> np.ndarray:
-    """``_count_before`` on the keys ``||x||^2 / 2 - q.x`` of a tile of dot products (b, w)."""
-    return _count_before(sq_cols - dots, row_span, col_span, ctx, pos)
-
-
-def _count_before(
-    keys: np.ndarray, row_span: tuple[int, int], col_span: tuple[int, int], ctx: _Context,
-    pos: np.ndarray,
-) -> np.ndarray:
-    """For each relevant key of ``pos`` (b, P), how many irrelevant items of the tile ``keys``
-    (b, w) rank before it (same row). Relevant columns are masked; one merged integer sort."""
+    """For each relevant key of ``pos`` (b, P), how many irrelevant items of a tile of dot
+    products ``dots`` (b, w) rank before it (same row), by their keys ``||x||^2 / 2 - q.x``.
+    Relevant columns are masked; one merged integer sort."""
     (rs, re_), (ts, te) = row_span, col_span
     if pos.shape[1] == 0:
         return np.zeros(pos.shape, dtype=np.int64)
+    keys = sq_cols - dots  # (b, w)
     row = rs
     while row < re_:  # mask the relevant columns (and the query itself): a range per class
         lo, hi, end = max(ctx.first[row], ts), min(ctx.last[row], te), min(ctx.last[row], re_)

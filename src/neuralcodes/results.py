@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from neuralcodes.config import Estimator, PcaFitOn
@@ -127,12 +127,11 @@ class PcaFit:
     text: str = "held-out in-domain images"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"split": self.split, "n": self.n, "whiten": self.whiten,
-                "on_database": self.on_database, "text": self.text}
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> PcaFit:
-        return cls(**{k: d[k] for k in ("split", "n", "whiten", "on_database", "text") if k in d})
+        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
 
 
 @dataclass(frozen=True)

@@ -27,61 +27,37 @@ from neuralcodes.config import RunConfig, from_dict, to_dict
 from neuralcodes.errors import ArtifactMismatchError, DataError
 
 
+class _File:
+    """A path below a run folder's root: ``RunDir(root).metrics`` is ``root / "metrics.json"``."""
+
+    def __init__(self, *parts: str) -> None:
+        self.parts = parts
+
+    def __get__(self, run: RunDir, owner: type[RunDir]) -> Path:
+        return run.root.joinpath(*self.parts)
+
+
 @dataclass(frozen=True)
 class RunDir:
     """Paths inside one run folder; nothing is read or created by building one."""
 
     root: Path
 
-    @property
-    def config(self) -> Path:
-        return self.root / "config.json"
-
-    @property
-    def split(self) -> Path:
-        return self.root / "split.json"
-
-    @property
-    def model(self) -> Path:
-        return self.root / "model.pt"
-
-    @property
-    def history(self) -> Path:
-        return self.root / "history.json"
-
-    @property
-    def metrics(self) -> Path:
-        return self.root / "metrics.json"
-
-    @property
-    def codes(self) -> Path:
-        return self.root / "codes"
-
-    @property
-    def codes_manifest(self) -> Path:
-        return self.codes / "manifest.json"
-
-    @property
-    def codes_extra(self) -> Path:
-        """The code sets that research tools extracted later (not by the codes step)."""
-        return self.codes / "extra.json"
-
-    @property
-    def code_labels(self) -> Path:
-        return self.codes / "labels.npy"
+    config = _File("config.json")
+    split = _File("split.json")
+    model = _File("model.pt")
+    history = _File("history.json")
+    metrics = _File("metrics.json")
+    codes = _File("codes")
+    codes_manifest = _File("codes", "manifest.json")
+    codes_extra = _File("codes", "extra.json")  # code sets research tools extracted later
+    code_labels = _File("codes", "labels.npy")
+    finetune = _File("finetune.json")  # what a fine-tuned run was retrained from
+    figures = _File("figures")
 
     def code_file(self, name: str) -> Path:
         """``codes/<name>.npy`` of a code set: "ood_L6", "test_conv5-spoc", "ood_pixels"."""
         return self.codes / f"{name}.npy"
-
-    @property
-    def finetune(self) -> Path:
-        """What a fine-tuned run was retrained from (``neuralcodes finetune``)."""
-        return self.root / "finetune.json"
-
-    @property
-    def figures(self) -> Path:
-        return self.root / "figures"
 
     def figure(self, name: str) -> Path:
         """``figures/<name>.png``: "history", "retrieval", "pca"."""
@@ -145,7 +121,12 @@ def check_same_config(run: RunDir, cfg: RunConfig) -> None:
 
 
 def read_metrics(run: RunDir) -> dict[str, Any]:
-    return read_json(run.metrics) if run.metrics.exists() else {}
+    return _json_or_empty(run.metrics)
+
+
+def _json_or_empty(path: Path) -> dict[str, Any]:
+    """The JSON content of ``path``; ``{}`` when there is no such file."""
+    return read_json(path) if path.is_file() else {}
 
 
 def update_metrics(run: RunDir, **sections: Any) -> dict[str, Any]:
@@ -219,17 +200,15 @@ def load_code_set(run: RunDir, name: str, model_hash: str) -> np.ndarray:
     path = run.code_file(name)
     if not path.is_file():
         raise DataError(path, "missing")
-    spec = name.partition("_")[2]
-    extra = read_json(run.codes_extra) if run.codes_extra.is_file() else {}
-    listing = run.codes_extra if spec in extra.get("sets", []) else run.codes_manifest
-    header = read_json(listing) if listing.is_file() else {}
-    check_provenance(header, {"model_hash": model_hash}, where=path)
+    in_extra = name.partition("_")[2] in _json_or_empty(run.codes_extra).get("sets", [])
+    listing = run.codes_extra if in_extra else run.codes_manifest
+    check_provenance(_json_or_empty(listing), {"model_hash": model_hash}, where=path)
     return np.load(path, mmap_mode="r", allow_pickle=False)
 
 
 def extra_code_sets(run: RunDir, model_hash: str) -> set[str]:
     """The specs ("conv4-mac") extracted later into codes/ for the model of ``model_hash``."""
-    extra = read_json(run.codes_extra) if run.codes_extra.is_file() else {}
+    extra = _json_or_empty(run.codes_extra)
     return set(extra.get("sets", [])) if extra.get("model_hash") == model_hash else set()
 
 
@@ -251,12 +230,10 @@ def best_layer(run: RunDir, layer_names: tuple[str, ...]) -> str:
         retrieval = read_metrics(run).get("retrieval", {})
     except (DataError, AttributeError):
         retrieval = {}
-    scores: dict[str, float] = {}
-    if isinstance(retrieval, dict):
-        for name, entry in retrieval.items():
-            value = entry.get("map") if isinstance(entry, dict) else None
-            if name in layer_names and isinstance(value, int | float):
-                scores[name] = float(value)
+    entries = retrieval.items() if isinstance(retrieval, dict) else ()
+    scores = {name: float(entry["map"]) for name, entry in entries
+              if name in layer_names and isinstance(entry, dict)
+              and isinstance(entry.get("map"), int | float)}
     if scores:
-        return max(scores, key=lambda n: scores[n])
+        return max(scores, key=scores.__getitem__)
     return FALLBACK_LAYER if FALLBACK_LAYER in layer_names else layer_names[-2]

@@ -33,22 +33,27 @@ def _per_query(values: np.ndarray, name: str) -> np.ndarray:
     return arr
 
 
-def _check(n_resamples: int, confidence: float) -> None:
+def _chunks(n_resamples: int, size: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` runs of resamples of ``size`` values each, ~4M values a chunk."""
+    chunk = max(1, 4_000_000 // size)
+    return [(s, min(s + chunk, n_resamples)) for s in range(0, n_resamples, chunk)]
+
+
+def _bootstrap_interval(
+    values: np.ndarray, n_resamples: int, confidence: float, rng: np.random.Generator
+) -> tuple[float, float]:
+    """Percentile interval of the means of ``n_resamples`` resamples with replacement."""
     if n_resamples < 1:
         raise ConfigError(f"n_resamples must be >= 1, got {n_resamples}")
     if not 0.0 < confidence < 1.0:
         raise ConfigError(f"confidence must lie strictly between 0 and 1, got {confidence}")
-
-
-def _bootstrap_means(values: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """Means of ``n_resamples`` resamples with replacement, drawn in chunks to bound memory."""
     means = np.empty(n_resamples, dtype=np.float64)
-    chunk = max(1, 4_000_000 // values.size)
-    for start in range(0, n_resamples, chunk):
-        stop = min(start + chunk, n_resamples)
+    for start, stop in _chunks(n_resamples, values.size):
         idx = rng.integers(0, values.size, size=(stop - start, values.size))  # (c, Q)
         means[start:stop] = values[idx].mean(axis=1)
-    return means
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(means, [tail, 1.0 - tail])
+    return float(low), float(high)
 
 
 def bootstrap_ci(
@@ -56,11 +61,7 @@ def bootstrap_ci(
 ) -> tuple[float, float]:
     """Percentile bootstrap interval ``(low, high)`` of the mean of ``per_query`` (Q,)."""
     values = _per_query(per_query, "per_query")
-    _check(n_resamples, confidence)
-    means = _bootstrap_means(values, n_resamples, np.random.default_rng(seed))
-    tail = (1.0 - confidence) / 2.0
-    low, high = np.quantile(means, [tail, 1.0 - tail])
-    return float(low), float(high)
+    return _bootstrap_interval(values, n_resamples, confidence, np.random.default_rng(seed))
 
 
 def paired_comparison(
@@ -81,21 +82,12 @@ def paired_comparison(
     b = _per_query(b_per_query, "b_per_query")
     if a.shape != b.shape:
         raise ConfigError(f"paired scores need the same queries: shapes {a.shape} and {b.shape}")
-    _check(n_resamples, confidence)
     diff = a - b  # (Q,)
     rng = np.random.default_rng(seed)
-    means = _bootstrap_means(diff, n_resamples, rng)
-    tail = (1.0 - confidence) / 2.0
-    low, high = np.quantile(means, [tail, 1.0 - tail])
+    low, high = _bootstrap_interval(diff, n_resamples, confidence, rng)
     observed = abs(diff.mean())
     extreme = 0
-    chunk = max(1, 4_000_000 // diff.size)
-    for start in range(0, n_resamples, chunk):
-        signs = rng.choice(np.array([-1.0, 1.0]), size=(min(chunk, n_resamples - start), diff.size))
+    for start, stop in _chunks(n_resamples, diff.size):
+        signs = rng.choice(np.array([-1.0, 1.0]), size=(stop - start, diff.size))
         extreme += int((np.abs((signs * diff).mean(axis=1)) >= observed - 1e-12).sum())
-    return PairedResult(
-        mean_diff=float(diff.mean()),
-        ci_low=float(low),
-        ci_high=float(high),
-        p_value=(1 + extreme) / (1 + n_resamples),
-    )
+    return PairedResult(float(diff.mean()), low, high, (1 + extreme) / (1 + n_resamples))

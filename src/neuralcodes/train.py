@@ -81,7 +81,6 @@ class TrainData:
         return {"train": list(self.x_train.shape), "val": list(self.x_val.shape)}
 
 
-
 @dataclass(frozen=True)
 class _Run:
     """What stays fixed while one model trains."""
@@ -114,7 +113,7 @@ def train(
 
     ``resume`` continues from ``out_dir/checkpoint.pt``. ``model_extra`` is stored in
     ``model.pt`` beside the training summary (class names, data fingerprint...). ``compile``
-    runs the steps through ``torch.compile`` (default: ``cfg.compile`` if the config has it).
+    runs the steps through ``torch.compile`` (default: ``cfg.compile``).
     ``dist``: this process's place in a distributed job (``distributed.ddp.DDPContext``); then
     call ``train`` on every process with the same seeded model and data: the main process
     reports to ``progress`` and writes the files; every process returns the same history.
@@ -123,8 +122,6 @@ def train(
     if not isinstance(model_cfg, ModelConfig):
         raise ConfigError("train() needs a model built by create_model (it has no .config)")
     tune_once()  # the allocator of `neuralcodes train` (neuralcodes.allocator)
-    if compile is None:
-        compile = bool(getattr(cfg, "compile", False))
     with num_threads(cfg.num_threads):
         device = dist.device(pick_device(cfg.device))
         model.to(device)
@@ -135,7 +132,7 @@ def train(
                    resolve_precision(cfg.precision, device),
                    {"train_config": to_dict(cfg), "model_config": to_dict(model_cfg),
                     "data": data.fingerprint()})
-        return _train(run, resume, model_extra, compile)
+        return _train(run, resume, model_extra, cfg.compile if compile is None else compile)
 
 
 def _train(run: _Run, resume: bool, model_extra: dict[str, Any] | None, compile: bool) -> History:
