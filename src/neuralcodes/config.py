@@ -212,15 +212,11 @@ def _checked(hint: Any, value: Any, where: str) -> Any:
 
 def to_dict(cfg: Any) -> dict[str, Any]:
     """A JSON-ready dict of a (nested) config dataclass; tuples become lists."""
-    out: dict[str, Any] = {}
-    for f in fields(cfg):
-        value = getattr(cfg, f.name)
-        if dataclasses.is_dataclass(value):
-            value = to_dict(value)
-        elif isinstance(value, tuple):
-            value = list(value)
-        out[f.name] = value
-    return out
+    return dataclasses.asdict(cfg, dict_factory=_json_ready)
+
+
+def _json_ready(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    return {key: list(value) if isinstance(value, tuple) else value for key, value in items}
 
 
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:
