@@ -50,12 +50,7 @@ def name_bytes(name: str | os.PathLike[str]) -> bytes:
 
 def display(name: str | os.PathLike[str]) -> str:
     """``name`` as valid Unicode text: bytes that are not UTF-8 replaced by U+FFFD."""
-    text = os.fspath(name)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return name_bytes(text).decode("utf-8", errors="replace")
-    return text
+    return name_bytes(name).decode("utf-8", errors="replace")
 
 
 def name_b64(name: str | os.PathLike[str]) -> str:
