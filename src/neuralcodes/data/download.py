@@ -21,6 +21,7 @@ import urllib.request
 import zipfile
 import zlib
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 from neuralcodes.artifacts import atomic_write_text, sha256_file
@@ -86,18 +87,13 @@ def _fetch(url: str, part: Path, progress: Progress, chunk: int, timeout: float)
             progress.log(f"resuming {url} at byte {offset}")
         received = 0
         with open(part, mode) as f:
-            blocks = _blocks(response, chunk)
+            blocks = iter(partial(response.read, chunk), b"")  # until read() gives b""
             total_blocks = -(-length // chunk) if length >= 0 else None
             for block in progress.track(blocks, total_blocks, f"download {Path(url).name}"):
                 f.write(block)
                 received += len(block)
     if length >= 0 and received != length:
         raise DataError(url, f"connection closed after {received} of {length} bytes; run again")
-
-
-def _blocks(response: object, chunk: int) -> Iterator[bytes]:
-    while block := response.read(chunk):  # type: ignore[attr-defined]
-        yield block
 
 
 def _content_range_total(header: str) -> int | None:
