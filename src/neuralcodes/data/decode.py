@@ -21,6 +21,7 @@ import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -141,20 +142,13 @@ def _decode_chunk(task: _Task) -> list[DecodeProblem]:
     return problems
 
 
-# Open archives, per process: a forked child must not share its parent's file offset.
-_ZIPS: dict[tuple[int, str], zipfile.ZipFile] = {}
-
-
 def _read(task: _Task, name: str, where: str) -> bytes:
     """The bytes of one file or zip member (regular files only, the byte-size cap first)."""
     if not task.is_zip:
         return read_image_file(where).data
     assert task.source is not None
     try:
-        key = (os.getpid(), task.source)
-        zf = _ZIPS.get(key)
-        if zf is None:
-            zf = _ZIPS[key] = zipfile.ZipFile(task.source)
+        zf = _open_zip(os.getpid(), task.source)
         info = zf.getinfo(name)
         if info.file_size > MAX_FILE_BYTES:
             raise too_large(where, info.file_size, MAX_FILE_BYTES)
@@ -163,6 +157,12 @@ def _read(task: _Task, name: str, where: str) -> bytes:
         raise
     except (OSError, KeyError, EOFError, zipfile.BadZipFile, ValueError, RuntimeError) as e:
         raise ImageError(where, f"cannot read the zip member ({e})", "unreadable") from None
+
+
+@cache
+def _open_zip(pid: int, path: str) -> zipfile.ZipFile:
+    """The archive open in process ``pid``: a forked child must not share its parent's offset."""
+    return zipfile.ZipFile(path)
 
 
 def _problem(e: ImageError) -> str:
