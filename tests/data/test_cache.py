@@ -16,7 +16,8 @@ from neuralcodes.data.tinyimagenet import read_tiny_imagenet
 from neuralcodes.errors import ArtifactMismatchError
 from neuralcodes.progress import Recorder
 
-from .helpers import encode, pattern, png_declaring, zip_folder
+from ..images.helpers import png_declaring
+from .helpers import encode, pattern, zip_folder
 
 
 @pytest.fixture()

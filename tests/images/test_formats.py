@@ -43,7 +43,8 @@ def test_container_brand(head: bytes, brand: str | None) -> None:
 def test_heic_without_the_extra_is_refused_with_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(formats_module, "_heif_state", [False])  # as if pillow-heif were absent
+    # as if pillow-heif were absent
+    monkeypatch.setattr(formats_module, "register_heif", lambda: False)
     assert "HEIF" not in accepted_formats()
     with pytest.raises(ImageError) as e:
         load_image(_ftyp(b"heic", b"mif1", b"heic"), 8, name="IMG_0001.HEIC")

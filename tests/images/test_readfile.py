@@ -54,7 +54,7 @@ def test_special_files_are_skipped_at_once(tmp_path: Path) -> None:
 def test_heic_without_the_extra_names_what_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(formats_module, "_heif_state", [False])
+    monkeypatch.setattr(formats_module, "register_heif", lambda: False)
     path = tmp_path / "IMG_0001.HEIC"
     path.write_bytes(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + b"\0" * 64)
     assert read_file(path, 16).problem == (

@@ -3,15 +3,12 @@ from __future__ import annotations
 import io
 import os
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
-from neuralcodes.errors import DataError
-from neuralcodes.images import ImageError, ThumbnailCache, make_thumbnail
+from neuralcodes.images import ImageError, make_thumbnail
 
 from .helpers import ORIENT_6, encode, halves, ifd, jpeg_with_exif
 
@@ -65,16 +62,3 @@ def test_special_and_bad_files(tmp_path: Path) -> None:
     assert [type(e) for e in errors] == [ImageError, ImageError]
     assert "not a regular file (FIFO)" in str(errors[0]) and "not an image" in str(errors[1])
 
-
-def test_cache_by_path_and_modification_time(tmp_path: Path) -> None:
-    path = tmp_path / "a.png"
-    Image.new("RGB", (10, 10), (0, 200, 0)).save(path)
-    cache = ThumbnailCache(capacity=2)
-    first = cache.get(path)
-    assert cache.get(path) is first
-    Image.new("RGB", (10, 10), (0, 0, 200)).save(path)
-    os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))
-    assert cache.get(path) != first
-    path.unlink()
-    with pytest.raises(DataError, match="indexed file no longer exists"):
-        cache.get(path)

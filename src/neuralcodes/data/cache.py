@@ -150,24 +150,19 @@ def _build(
     with contextlib.suppress(FileNotFoundError):
         (folder / MANIFEST).unlink()  # a cache without a manifest is never used
     progress.log(f"decoding {len(index)} images of {index.root} into {folder}")
-    tmp = Path(tempfile.mkdtemp(prefix=".build.", dir=folder))
-    try:
-        raw = tmp / "all.npy"
+    with tempfile.TemporaryDirectory(prefix=".build.", dir=folder) as tmp:
+        raw = Path(tmp) / "all.npy"
         decoded = decode_files(
             index.root, index.members, size=size, out=raw, workers=workers, progress=progress
         )
         keep = decoded.ok  # (N,) bool
         problems = [(index.files[p.index], p.problem, p.skipped) for p in decoded.problems]
         if not keep.all():
-            _copy_rows(decoded.images, keep, tmp / "kept.npy")
-            os.replace(tmp / "kept.npy", raw)
+            _copy_rows(decoded.images, keep, Path(tmp) / "kept.npy")
+            os.replace(Path(tmp) / "kept.npy", raw)
         del decoded  # close the memmap before renaming its file
         atomic_save_npy(folder / "labels.npy", index.labels[keep])
         os.replace(raw, folder / "images.npy")
-    finally:
-        for leftover in tmp.iterdir():
-            leftover.unlink()
-        tmp.rmdir()
     _write_manifest(index, folder, size, keep, problems)
 
 

@@ -19,8 +19,9 @@ import logging
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,7 @@ from neuralcodes.images import (
     read_image_file,
     usable_cores,
 )
+from neuralcodes.images.files import too_large
 from neuralcodes.names import shown
 from neuralcodes.progress import Progress, ensure
 
@@ -85,45 +87,26 @@ def decode_files(
         return Decoded(np.zeros((0, size, size, 3), np.uint8), np.zeros(0, bool), ())
     workers = min(workers or usable_cores(), max(1, -(-n // chunk)))
     with contextlib.ExitStack() as stack:
-        if out is None and workers > 1:
+        if out is None:  # decoded into a temporary file, copied into memory before it goes
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="neuralcodes-decode-"))
-            target: Path | None = Path(tmp) / "images.npy"
+            target = Path(tmp) / "images.npy"
         else:
-            target = None if out is None else Path(out)
-        images, found = _run(source, names, size, chunk, target, workers, progress)
-        if out is None and target is not None:
-            images = np.array(images)  # copy into memory before the temp folder goes
+            target = Path(out)
+        np.lib.format.open_memmap(target, "w+", np.uint8, (n, size, size, 3)).flush()
+        src = None if source is None else str(source)
+        is_zip = src is not None and os.path.isfile(src)
+        tasks = [_Task(src, is_zip, list(names[i : i + chunk]), i, str(target))
+                 for i in range(0, n, chunk)]  # fmt: skip
+        done = ordered_map(_decode_chunk, tasks, workers=workers)
+        found = [p for batch in progress.track(done, len(tasks), "decode images") for p in batch]
+        images = np.load(target, mmap_mode="r")  # read-only from now on
+        if out is None:
+            images = np.array(images)
     problems = tuple(sorted(found, key=lambda p: p.index))
     ok = np.ones(n, bool)
     ok[[p.index for p in problems if p.skipped]] = False
     _log_problems(problems, progress)
     return Decoded(images, ok, problems)
-
-
-def _run(
-    source: str | Path | None,
-    names: Sequence[str],
-    size: int,
-    chunk: int,
-    target: Path | None,
-    workers: int,
-    progress: Progress,
-) -> tuple[np.ndarray, list[DecodeProblem]]:
-    """Decode in this process into memory (``target`` None), or on the pool into ``target``."""
-    n = len(names)
-    done: Iterable[list[DecodeProblem]]
-    if target is None:
-        images = np.zeros((n, size, size, 3), np.uint8)  # (N, S, S, 3)
-        tasks = _tasks(source, names, "", size, chunk)
-        done = (_decode_range(t, images[t.start : t.start + len(t.names)]) for t in tasks)
-    else:
-        np.lib.format.open_memmap(target, "w+", np.uint8, (n, size, size, 3)).flush()
-        tasks = _tasks(source, names, str(target), size, chunk)
-        done = ordered_map(_decode_chunk, tasks, workers=workers)
-    found = [p for batch in progress.track(done, len(tasks), "decode images") for p in batch]
-    if target is not None:
-        images = np.load(target, mmap_mode="r")  # read-only from now on
-    return images, found
 
 
 @dataclass(frozen=True)
@@ -132,72 +115,54 @@ class _Task:
     is_zip: bool
     names: list[str]
     start: int  # index of names[0] in the whole list
-    out_path: str  # "" when decoding into an in-memory array
-    size: int
-
-
-def _tasks(
-    source: str | Path | None, names: Sequence[str], out_path: str, size: int, chunk: int
-) -> list[_Task]:
-    src = None if source is None else str(source)
-    is_zip = src is not None and os.path.isfile(src)
-    return [
-        _Task(src, is_zip, list(names[i : i + chunk]), i, out_path, size)
-        for i in range(0, len(names), chunk)
-    ]
+    out_path: str  # the (N, S, S, 3) ``.npy`` that every task writes its rows of
 
 
 def _decode_chunk(task: _Task) -> list[DecodeProblem]:
-    """Worker: decode one chunk into rows ``start..start+len`` of the ``.npy`` at ``out_path``."""
+    """Worker: decode one chunk into rows ``start..start+len`` of the ``.npy`` at ``out_path``;
+    return the problems found."""
     # No msync: the rows reach the shared page cache at once, which is all the parent needs, and
     # forcing them to disk per chunk would stall the workers.
     images = np.load(task.out_path, mmap_mode="r+")  # (N, S, S, 3)
-    try:
-        return _decode_range(task, images[task.start : task.start + len(task.names)])
-    finally:
-        del images
-
-
-def _decode_range(task: _Task, rows: np.ndarray) -> list[DecodeProblem]:
-    """Decode ``task.names`` into ``rows`` (len(names), S, S, 3); return the problems found."""
+    rows = images[task.start : task.start + len(task.names)]  # (len(names), S, S, 3)
     problems: list[DecodeProblem] = []
-    for j, name in enumerate(task.names):
-        where = _where(task, name)
-        try:
-            warning = decode_into(_read(task, name, where), rows[j], where)
-        except ImageError as e:
-            rows[j] = 0
-            problems.append(DecodeProblem(task.start + j, where, _problem(e), True))
-        else:
-            if warning:
-                problems.append(DecodeProblem(task.start + j, where, warning, False))
+    try:
+        for j, name in enumerate(task.names):
+            where = _where(task, name)
+            try:
+                warning = decode_into(_read(task, name, where), rows[j], where)
+            except ImageError as e:
+                rows[j] = 0
+                problems.append(DecodeProblem(task.start + j, where, _problem(e), True))
+            else:
+                if warning:
+                    problems.append(DecodeProblem(task.start + j, where, warning, False))
+    finally:
+        del rows, images
     return problems
-
-
-# Open archives, per process: a forked child must not share its parent's file offset.
-_ZIPS: dict[tuple[int, str], zipfile.ZipFile] = {}
 
 
 def _read(task: _Task, name: str, where: str) -> bytes:
     """The bytes of one file or zip member (regular files only, the byte-size cap first)."""
-    if task.source is None:
-        return read_image_file(name).data
     if not task.is_zip:
-        return read_image_file(os.path.join(task.source, name)).data
+        return read_image_file(where).data
+    assert task.source is not None
     try:
-        key = (os.getpid(), task.source)
-        zf = _ZIPS.get(key)
-        if zf is None:
-            zf = _ZIPS[key] = zipfile.ZipFile(task.source)
+        zf = _open_zip(os.getpid(), task.source)
         info = zf.getinfo(name)
         if info.file_size > MAX_FILE_BYTES:
-            raise ImageError(where, f"file too large: {info.file_size:,} bytes, more than the "
-                             f"limit of {MAX_FILE_BYTES:,}", "too-large")
+            raise too_large(where, info.file_size, MAX_FILE_BYTES)
         return zf.read(info)
     except ImageError:
         raise
     except (OSError, KeyError, EOFError, zipfile.BadZipFile, ValueError, RuntimeError) as e:
         raise ImageError(where, f"cannot read the zip member ({e})", "unreadable") from None
+
+
+@cache
+def _open_zip(pid: int, path: str) -> zipfile.ZipFile:
+    """The archive open in process ``pid``: a forked child must not share its parent's offset."""
+    return zipfile.ZipFile(path)
 
 
 def _problem(e: ImageError) -> str:

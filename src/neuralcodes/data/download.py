@@ -11,9 +11,9 @@ into place.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
-import shutil
 import tarfile
 import tempfile
 import urllib.error
@@ -21,6 +21,7 @@ import urllib.request
 import zipfile
 import zlib
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 from neuralcodes.artifacts import atomic_write_text, sha256_file
@@ -86,18 +87,13 @@ def _fetch(url: str, part: Path, progress: Progress, chunk: int, timeout: float)
             progress.log(f"resuming {url} at byte {offset}")
         received = 0
         with open(part, mode) as f:
-            blocks = _blocks(response, chunk)
+            blocks = iter(partial(response.read, chunk), b"")  # until read() gives b""
             total_blocks = -(-length // chunk) if length >= 0 else None
             for block in progress.track(blocks, total_blocks, f"download {Path(url).name}"):
                 f.write(block)
                 received += len(block)
     if length >= 0 and received != length:
         raise DataError(url, f"connection closed after {received} of {length} bytes; run again")
-
-
-def _blocks(response: object, chunk: int) -> Iterator[bytes]:
-    while block := response.read(chunk):  # type: ignore[attr-defined]
-        yield block
 
 
 def _content_range_total(header: str) -> int | None:
@@ -117,43 +113,19 @@ def extract_zip(
     try:
         with zipfile.ZipFile(zip_path) as zf:
             infos = zf.infolist()
-            tops = _check_members(zip_path, [i.filename for i in infos])
-            for top in tops:
-                if (dest_dir / top).exists():
-                    raise DataError(dest_dir / top, "already exists; not overwriting it")
+            tops = _top_entries(zip_path, [i.filename for i in infos], dest_dir)
             bad = zf.testzip()
             if bad is not None:
                 raise DataError(
                     f"{zip_path}:{bad}", "corrupt member (CRC mismatch); download again"
                 )
-            dest_dir.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{zip_path.stem}.extract.", dir=dest_dir))
-            try:
-                for info in progress.track(infos, len(infos), f"extract {zip_path.name}"):
-                    zf.extract(info, tmp)
-                for top in tops:
-                    os.replace(tmp / top, dest_dir / top)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
+            with _extracting(dest_dir, tops, zip_path) as tmp:
+                zf.extractall(tmp, progress.track(infos, len(infos), f"extract {zip_path.name}"))
     except (zipfile.BadZipFile, EOFError) as e:
         raise DataError(
             zip_path, f"not a valid zip file (incomplete download or corrupt: {e})"
         ) from None
     return dest_dir
-
-
-def _check_members(zip_path: Path, names: list[str]) -> list[str]:
-    """The top-level entries; refuse absolute paths and ``..`` (path traversal)."""
-    tops: set[str] = set()
-    for name in names:
-        p = PurePosixPath(name.replace("\\", "/"))
-        if p.is_absolute() or ".." in p.parts or (p.parts and ":" in p.parts[0]):
-            raise DataError(
-                f"{zip_path}:{name}", "member path leaves the destination folder; refused"
-            )
-        if p.parts:
-            tops.add(p.parts[0])
-    return sorted(tops)
 
 
 def extract_tar(
@@ -171,31 +143,52 @@ def extract_tar(
     try:
         with tarfile.open(tar_path, "r:*") as tf:
             members = tf.getmembers()  # reads to the end: a cut archive fails here
-            tops = _check_members(tar_path, [m.name for m in members])
+            tops = _top_entries(tar_path, [m.name for m in members], dest_dir)
             for m in members:
                 if not (m.isfile() or m.isdir()):
                     raise DataError(f"{tar_path}:{m.name}", "not a regular file or folder (a "
                                     "link or device file); refused")
-            for top in tops:
-                if (dest_dir / top).exists():
-                    raise DataError(dest_dir / top, "already exists; not overwriting it")
-            dest_dir.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{tar_path.name}.extract.", dir=dest_dir))
-            try:
+            with _extracting(dest_dir, tops, tar_path) as tmp:
                 tracked = progress.track(members, len(members), f"extract {tar_path.name}")
                 if hasattr(tarfile, "data_filter"):  # Python >= 3.10.12: a second line of checks
                     tf.extractall(tmp, members=tracked, filter="data")
                 else:  # pragma: no cover - older Pythons: the checks above alone
                     tf.extractall(tmp, members=tracked)
-                for top in tops:
-                    os.replace(tmp / top, dest_dir / top)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
         raise DataError(
             tar_path, f"not a valid tar archive (incomplete download or corrupt: {e})"
         ) from None
     return dest_dir
+
+
+def _top_entries(archive: Path, names: list[str], dest_dir: Path) -> list[str]:
+    """The top-level entries of an archive's members; refuse absolute paths and ``..`` (path
+    traversal), and entries that exist already in ``dest_dir``."""
+    tops: set[str] = set()
+    for name in names:
+        p = PurePosixPath(name.replace("\\", "/"))
+        if p.is_absolute() or ".." in p.parts or (p.parts and ":" in p.parts[0]):
+            raise DataError(
+                f"{archive}:{name}", "member path leaves the destination folder; refused"
+            )
+        if p.parts:
+            tops.add(p.parts[0])
+    for top in sorted(tops):
+        if (dest_dir / top).exists():
+            raise DataError(dest_dir / top, "already exists; not overwriting it")
+    return sorted(tops)
+
+
+@contextlib.contextmanager
+def _extracting(dest_dir: Path, tops: list[str], archive: Path) -> Iterator[Path]:
+    """A temporary folder in ``dest_dir`` to extract into; then each top-level entry is renamed
+    into ``dest_dir``, and nothing is left behind if extracting fails."""
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    prefix = f".{archive.name}.extract."
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=dest_dir, ignore_cleanup_errors=True) as t:
+        yield Path(t)
+        for top in tops:
+            os.replace(Path(t) / top, dest_dir / top)
 
 
 def ensure_tiny_imagenet(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import zipfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,32 +86,17 @@ def _dataset_folder(path: Path) -> Path:
 
 def _read_folder(root: Path) -> DatasetIndex:
     train = root / "train"
-    wnids = tuple(sorted(e.name for e in _scandir(train) if _is_dir(e) and _visible(e.name)))
-    if not wnids:
-        raise DataError(train, "no class folders (expected train/<wnid>/images/)")
-    names = _class_names(wnids, root / "words.txt", _read_text(root / "words.txt"))
-    _check_wnids_txt(wnids, root / "wnids.txt", _read_text(root / "wnids.txt", required=False))
-    files: list[str] = []
-    counts: list[int] = []
-    h = hashlib.sha256()
-    for wnid in wnids:
+    classes: dict[str, list[tuple[str, bytes]]] = {}
+    for wnid in sorted(e.name for e in _scandir(train) if _is_dir(e) and _visible(e.name)):
         folder = train / wnid / "images"
         if not folder.is_dir():
             raise DataError(folder, "class folder has no images/ subfolder")
         # every visible entry but folders: a FIFO, a broken link or a link loop is listed too, and
         # the decoder reports it as a skipped file rather than this listing failing or hiding it
-        entries = sorted(
-            (e for e in _scandir(folder) if _visible(e.name) and not _is_dir(e)),
-            key=lambda e: e.name,
-        )
-        if not entries:
-            raise DataError(folder, "empty class folder: no images")
-        for e in entries:
-            rel = f"train/{wnid}/images/{e.name}"  # surrogate escapes for non-UTF-8 names
-            h.update(os.fsencode(rel) + f"\t{_stat_key(e)}\n".encode())
-            files.append(rel)
-        counts.append(len(entries))
-    return _index(root, wnids, names, files, counts, h.hexdigest(), prefix="")
+        entries = (e for e in _scandir(folder) if _visible(e.name) and not _is_dir(e))
+        classes[wnid] = [_listed(f"train/{wnid}/images/{e.name}", e) for e in entries]
+    texts = {name: _read_text(root / name) for name in ("words.txt", "wnids.txt")}
+    return _index(root, "", classes, b"", texts, lambda rel: root / rel)
 
 
 def _scandir(folder: Path) -> list[os.DirEntry[str]]:
@@ -129,13 +115,14 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def _stat_key(entry: os.DirEntry[str]) -> str:
-    """``size<TAB>mtime_ns`` of what ``entry`` points to (of the link itself if that fails)."""
+def _listed(rel: str, entry: os.DirEntry[str]) -> tuple[str, bytes]:
+    """``rel`` (surrogate escapes for a non-UTF-8 name) and its line of the fingerprint: the name,
+    size and mtime_ns of what ``entry`` points to (of the link itself if that fails)."""
     try:
         st = entry.stat()
     except OSError:
         st = entry.stat(follow_symlinks=False)
-    return f"{st.st_size}\t{st.st_mtime_ns}"
+    return rel, os.fsencode(rel) + f"\t{st.st_size}\t{st.st_mtime_ns}\n".encode()
 
 
 def _read_zip(path: Path) -> DatasetIndex:
@@ -143,40 +130,26 @@ def _read_zip(path: Path) -> DatasetIndex:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             prefix = _zip_prefix(path, [i.filename for i in infos])
-            by_name = {i.filename: i for i in infos}
-            words = _zip_text(zf, by_name, prefix + "words.txt", path)
-            wnids_txt = _zip_text(zf, by_name, prefix + "wnids.txt", path, required=False)
+            present = {i.filename for i in infos}
+            texts = {
+                name: zf.read(prefix + name).decode("utf-8", errors="replace")
+                for name in ("words.txt", "wnids.txt") if prefix + name in present
+            }  # fmt: skip
     except zipfile.BadZipFile as e:
         raise DataError(
             path, f"not a valid zip file (incomplete download or corrupt: {e})"
         ) from None
-    per_class: dict[str, list[zipfile.ZipInfo]] = {}
+    classes: dict[str, list[tuple[str, bytes]]] = {}
     train = prefix + "train/"
     for info in infos:
         parts = info.filename[len(train) :].split("/") if info.filename.startswith(train) else []
         if len(parts) >= 1 and parts[0] and _visible(parts[0]):
-            per_class.setdefault(parts[0], [])
+            entries = classes.setdefault(parts[0], [])
             if len(parts) == 3 and parts[1] == "images" and parts[2] and _visible(parts[2]):
-                per_class[parts[0]].append(info)
-    wnids = tuple(sorted(per_class))
-    where = f"{path}:{train}"
-    if not wnids:
-        raise DataError(where, "no class folders (expected train/<wnid>/images/)")
-    names = _class_names(wnids, f"{path}:{prefix}words.txt", words)
-    _check_wnids_txt(wnids, f"{path}:{prefix}wnids.txt", wnids_txt)
-    files: list[str] = []
-    counts: list[int] = []
-    h = hashlib.sha256(f"zip\t{path.stat().st_size}\n".encode())
-    for wnid in wnids:
-        infos_c = sorted(per_class[wnid], key=lambda i: i.filename)
-        if not infos_c:
-            raise DataError(f"{where}{wnid}/images", "empty class folder: no images")
-        for i in infos_c:
-            rel = i.filename[len(prefix) :]
-            h.update(f"{rel}\t{i.file_size}\t{i.CRC}\n".encode())
-            files.append(rel)
-        counts.append(len(infos_c))
-    return _index(path, wnids, names, files, counts, h.hexdigest(), prefix=prefix)
+                rel = info.filename[len(prefix) :]
+                entries.append((rel, f"{rel}\t{info.file_size}\t{info.CRC}\n".encode()))
+    seed = f"zip\t{path.stat().st_size}\n".encode()
+    return _index(path, prefix, classes, seed, texts, lambda rel: f"{path}:{prefix}{rel}")
 
 
 def _zip_prefix(path: Path, names: list[str]) -> str:
@@ -188,27 +161,10 @@ def _zip_prefix(path: Path, names: list[str]) -> str:
     raise DataError(path, "zip is not Tiny ImageNet: no train/ folder inside")
 
 
-def _zip_text(
-    zf: zipfile.ZipFile,
-    by_name: dict[str, zipfile.ZipInfo],
-    member: str,
-    path: Path,
-    *,
-    required: bool = True,
-) -> str | None:
-    if member not in by_name:
-        if required:
-            raise DataError(f"{path}:{member}", "missing (Tiny ImageNet needs it for class names)")
-        return None
-    return zf.read(member).decode("utf-8", errors="replace")
-
-
-def _read_text(path: Path, *, required: bool = True) -> str | None:
+def _read_text(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
-        if required:
-            raise DataError(path, "missing (Tiny ImageNet needs it for class names)") from None
         return None
 
 
@@ -242,15 +198,34 @@ def _check_wnids_txt(wnids: tuple[str, ...], where: str | Path, text: str | None
 
 def _index(
     root: Path,
-    wnids: tuple[str, ...],
-    names: tuple[str, ...],
-    files: list[str],
-    counts: list[int],
-    fingerprint: str,
     prefix: str,
+    classes: dict[str, list[tuple[str, bytes]]],
+    seed: bytes,
+    texts: Mapping[str, str | None],
+    where: Callable[[str], str | Path],
 ) -> DatasetIndex:
+    """The index of a folder or a zip, checked. ``classes``: each wnid's files (the name relative
+    to the dataset folder, and its line of the fingerprint, a hash that starts with ``seed``);
+    ``texts``: words.txt and wnids.txt (None when absent); ``where``: how errors name a path."""
+    wnids = tuple(sorted(classes))
+    if not wnids:
+        raise DataError(where("train/"), "no class folders (expected train/<wnid>/images/)")
+    if texts.get("words.txt") is None:
+        raise DataError(where("words.txt"), "missing (Tiny ImageNet needs it for class names)")
+    names = _class_names(wnids, where("words.txt"), texts["words.txt"])
+    _check_wnids_txt(wnids, where("wnids.txt"), texts.get("wnids.txt"))
+    files: list[str] = []
+    counts: list[int] = []
+    h = hashlib.sha256(seed)
+    for wnid in wnids:
+        if not classes[wnid]:
+            raise DataError(where(f"train/{wnid}/images"), "empty class folder: no images")
+        for rel, line in sorted(classes[wnid]):
+            h.update(line)
+            files.append(rel)
+        counts.append(len(classes[wnid]))
     labels = np.repeat(np.arange(len(wnids), dtype=np.int64), counts)  # (N,)
-    return DatasetIndex(root, wnids, names, tuple(files), labels, fingerprint, prefix)
+    return DatasetIndex(root, wnids, names, tuple(files), labels, h.hexdigest(), prefix)
 
 
 def _visible(name: str) -> bool:

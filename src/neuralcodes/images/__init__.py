@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from neuralcodes.images.pool import ordered_map, usable_cores
     from neuralcodes.images.readfile import DecodedFile, read_file, read_files
     from neuralcodes.images.scan import INDEX_MARKER, scan_images
-    from neuralcodes.images.thumbnails import THUMB_SIZE, ThumbnailCache, make_thumbnail
+    from neuralcodes.images.thumbnails import THUMB_SIZE, make_thumbnail
     from neuralcodes.images.tiny import decode_into
 
 _LAZY = {
@@ -53,17 +53,16 @@ _LAZY = {
     "ordered_map": "pool", "usable_cores": "pool",
     "DecodedFile": "readfile", "read_file": "readfile", "read_files": "readfile",
     "INDEX_MARKER": "scan", "scan_images": "scan",
-    "THUMB_SIZE": "thumbnails", "ThumbnailCache": "thumbnails", "make_thumbnail": "thumbnails",
+    "THUMB_SIZE": "thumbnails", "make_thumbnail": "thumbnails",
     "decode_into": "tiny",
 }  # fmt: skip
 
 __all__ = [
     "HEIF_EXTRA", "IMAGE_EXTENSIONS", "INDEX_MARKER", "MAX_FILE_BYTES", "MAX_PIXELS", "THUMB_SIZE",
     "DecodedFile", "FileBytes", "ImageError", "ImageLike", "ImagePolicy", "ImageSource",
-    "ThumbnailCache", "decode_into", "image_errors", "is_image_name", "load_image",
-    "make_thumbnail", "network_policy", "open_image", "ordered_map", "orient", "photo_policy",
-    "read_file", "read_files", "read_image_file", "scan_images", "tiny_cache_policy", "to_rgb",
-    "usable_cores",
+    "decode_into", "image_errors", "is_image_name", "load_image", "make_thumbnail",
+    "network_policy", "open_image", "ordered_map", "orient", "photo_policy", "read_file",
+    "read_files", "read_image_file", "scan_images", "tiny_cache_policy", "to_rgb", "usable_cores",
 ]
 
 

@@ -71,9 +71,7 @@ def to_8bit(img: Image.Image) -> Image.Image:
     mode = img.mode
     if mode in ("L", "RGB", "RGBA"):
         return img
-    if mode == "P" and "transparency" in img.info:
-        return img.convert("RGBA")
-    if mode in _ALPHA_MODES:
+    if mode in _ALPHA_MODES or (mode == "P" and "transparency" in img.info):
         return img.convert("RGBA")
     if mode.startswith("I") or mode.startswith("F"):
         return Image.fromarray(wide_to_uint8(np.asarray(img)), mode="L")

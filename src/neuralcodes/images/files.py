@@ -46,7 +46,7 @@ def read_image_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_B
     finally:
         os.close(fd)
     if len(data) > max_bytes:
-        raise _too_large(name, len(data), max_bytes)
+        raise too_large(name, len(data), max_bytes)
     return FileBytes(data, len(data), st.st_mtime_ns)
 
 
@@ -74,10 +74,11 @@ def _check_regular(name: str, st: os.stat_result, max_bytes: int) -> None:
         raise ImageError(name, f"not a regular file ({file_kind(st.st_mode)}): only regular files "
                          "are read", "not-a-file")
     if st.st_size > max_bytes:
-        raise _too_large(name, st.st_size, max_bytes)
+        raise too_large(name, st.st_size, max_bytes)
 
 
-def _too_large(name: str, n: int, max_bytes: int) -> ImageError:
+def too_large(name: str, n: int, max_bytes: int) -> ImageError:
+    """The refusal of a file (or archive member) of ``n`` bytes, more than ``max_bytes``."""
     return ImageError(name, f"file too large: {n:,} bytes, more than the limit of {max_bytes:,}",
                       "too-large")
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,28 +28,22 @@ _HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", 
                           b"msf1", b"heif"})
 _AVIF_BRANDS = frozenset({b"avif", b"avis"})
 
-_heif_lock = threading.Lock()
-_heif_state: list[bool] = []  # [registered?] once tried
-
 
 def is_image_name(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` has one of the image extensions (case-insensitive)."""
     return Path(path).suffix.lower() in IMAGE_EXTENSIONS
 
 
+@lru_cache(maxsize=1)
 def register_heif() -> bool:
     """Register pillow-heif's HEIC/HEIF opener with Pillow, once; False if it is not installed."""
-    with _heif_lock:
-        if not _heif_state:
-            try:
-                import pillow_heif  # the optional extra "heif"
-            except ImportError:
-                _heif_state.append(False)
-            else:
-                pillow_heif.register_heif_opener()
-                _heif_state.append(True)
-                log.debug("HEIC/HEIF reader registered (pillow-heif %s)", pillow_heif.__version__)
-        return _heif_state[0]
+    try:
+        import pillow_heif  # the optional extra "heif"
+    except ImportError:
+        return False
+    pillow_heif.register_heif_opener()
+    log.debug("HEIC/HEIF reader registered (pillow-heif %s)", pillow_heif.__version__)
+    return True
 
 
 @lru_cache(maxsize=1)

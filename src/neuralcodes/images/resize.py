@@ -35,16 +35,7 @@ from PIL import Image
 from neuralcodes.images.convert import flatten, orient, to_8bit
 from neuralcodes.images.policy import REDUCING_GAP, ImagePolicy
 
-__all__ = ["FILTERS", "REDUCING_GAP", "decode", "fit", "fit_geometry", "prepare"]
-
-FILTERS = {
-    "nearest": Image.Resampling.NEAREST,
-    "box": Image.Resampling.BOX,
-    "bilinear": Image.Resampling.BILINEAR,
-    "hamming": Image.Resampling.HAMMING,
-    "bicubic": Image.Resampling.BICUBIC,
-    "lanczos": Image.Resampling.LANCZOS,
-}
+__all__ = ["REDUCING_GAP", "decode", "fit", "fit_geometry", "prepare"]
 
 
 def decode(img: Image.Image, policy: ImagePolicy) -> np.ndarray:
@@ -66,7 +57,7 @@ def prepare(img: Image.Image, policy: ImagePolicy) -> Image.Image:
 
 def fit(img: Image.Image, policy: ImagePolicy) -> np.ndarray:
     """An "L", "RGB" or "RGBA" image -> ``uint8 (S, S, 3)`` RGB by the policy's fit and filter."""
-    s, resample = policy.size, FILTERS[policy.resample]
+    s, resample = policy.size, Image.Resampling[policy.resample.upper()]  # "bilinear": BILINEAR
     gap = float(policy.reducing_gap) if policy.reduced_decoding else None
     if policy.fit == "stretch":
         out = img if img.size == (s, s) else img.resize((s, s), resample, reducing_gap=gap)

@@ -3,18 +3,13 @@
 A thumbnail is made by the same reader as everything else (regular files only, byte-size cap,
 pixel limit, EXIF orientation, RGB with transparency on white, JPEG decoded at a reduced scale),
 then encoded anew as JPEG: the file's own bytes are never sent, so whatever a file holds besides
-its pixels (metadata, a second payload) never reaches a browser. ``ThumbnailCache`` keeps the
-most recently used ones in memory, keyed by path, size and modification time.
+its pixels (metadata, a second payload) never reaches a browser.
 """
 
 from __future__ import annotations
 
 import io
-import threading
-from collections import OrderedDict
-from pathlib import Path
 
-from neuralcodes.errors import DataError
 from neuralcodes.images.convert import flatten, orient, to_8bit
 from neuralcodes.images.errors import image_errors
 from neuralcodes.images.limits import MAX_PIXELS
@@ -41,32 +36,3 @@ def make_thumbnail(
         buf = io.BytesIO()
         flatten(img).save(buf, format="JPEG", quality=THUMB_QUALITY)
     return buf.getvalue()
-
-
-class ThumbnailCache:
-    """Thumbnails keyed by (path, modification time), the most recently used ``capacity``."""
-
-    def __init__(self, capacity: int = 2048, size: int = THUMB_SIZE) -> None:
-        self.capacity = capacity
-        self.size = size
-        self._items: OrderedDict[tuple[str, int], bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, path: Path) -> bytes:
-        """The thumbnail of ``path``; ``DataError`` (an ``ImageError`` for a bad image)."""
-        try:
-            key = (str(path), path.stat().st_mtime_ns)
-        except FileNotFoundError:
-            raise DataError(path, "indexed file no longer exists") from None
-        except OSError as e:
-            raise DataError(path, f"cannot read the file ({e.strerror or e})") from None
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        data = make_thumbnail(path, self.size)
-        with self._lock:
-            self._items[key] = data
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
-        return data

@@ -13,12 +13,13 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+from PIL import Image
 
 from neuralcodes.images.errors import image_errors
 from neuralcodes.images.limits import MAX_PIXELS
 from neuralcodes.images.open import open_image
 from neuralcodes.images.policy import ImagePolicy, tiny_cache_policy
-from neuralcodes.images.resize import decode
+from neuralcodes.images.resize import decode, fit
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 
@@ -63,7 +64,8 @@ def _jpeg_into(
         img = simplejpeg.decode_jpeg(data, colorspace="RGB")  # larger than the row
     if img.shape[:2] == (size, size):
         return None
-    return _stretch_into(np.array(img), row)
+    row[...] = fit(Image.fromarray(img), policy)  # stretched to S x S, bilinear
+    return _resized(img.shape[1], img.shape[0], size)
 
 
 def _fallback(
@@ -81,14 +83,9 @@ def _pillow_into(
     row[...] = decode(img, policy)
     notes = [] if fmt == "JPEG" else [f"{fmt} image, not JPEG"]
     if (w, h) != (policy.size, policy.size):
-        notes.append(f"resized from {w}x{h} to {policy.size}x{policy.size}")
+        notes.append(_resized(w, h, policy.size))
     return "; ".join(notes) or None
 
 
-def _stretch_into(img: np.ndarray, row: np.ndarray) -> str:
-    from PIL import Image
-
-    h, w = img.shape[:2]
-    size = row.shape[0]
-    row[...] = np.asarray(Image.fromarray(img).resize((size, size), Image.Resampling.BILINEAR))
-    return f"resized from {w}x{h} to {size}x{size}"
+def _resized(width: int, height: int, size: int) -> str:
+    return f"resized from {width}x{height} to {size}x{size}"
