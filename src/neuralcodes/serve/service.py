@@ -1,5 +1,5 @@
 """What the HTTP API does, without HTTP: search an index by uploaded bytes or by id, serve an
-indexed image or its thumbnail. ``routes.py`` maps these to routes; tests can call them directly.
+indexed image or its thumbnail. ``app.py`` maps these to routes; tests can call them directly.
 
 Each request takes the current generation of the index once (``CurrentIndex.get``) and answers
 from it alone; the answer names it (``generation``). Paths in answers are relative to the indexed
@@ -19,13 +19,14 @@ from typing import Any
 
 import numpy as np
 
+from neuralcodes.allocator import release_memory
 from neuralcodes.errors import ConfigError, DataError
 from neuralcodes.images import MAX_PIXELS
 from neuralcodes.index.api import Index, SearchResult
 from neuralcodes.index.result import relative_to_root
 from neuralcodes.names import display, name_b64
 from neuralcodes.serve.current import CurrentIndex
-from neuralcodes.serve.decoding import LARGE_PIXELS, DecodePool, decode_reduced, release_memory
+from neuralcodes.serve.decoding import LARGE_PIXELS, DecodePool, decode_reduced
 from neuralcodes.serve.files import ImageFiles, UnknownId
 from neuralcodes.serve.uploads import DEFAULT_MAX_UPLOAD_BYTES, UploadRejected, check_image
 
@@ -45,12 +46,11 @@ class SearchService:
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
         max_pixels: int = MAX_PIXELS,
         reload_check_s: float = 0.5,
-        decode_workers: int = DECODE_WORKERS,
     ) -> None:
         self.current = CurrentIndex(index, check_s=reload_check_s)
         self.max_upload_bytes = max_upload_bytes
         self.max_pixels = max_pixels
-        self.uploads = DecodePool(decode_workers, "upload")
+        self.uploads = DecodePool(DECODE_WORKERS, "upload")
         self.file_pool = DecodePool(FILE_WORKERS, "file")
         self.files = ImageFiles()
         self._info: tuple[str, dict[str, Any]] = ("", {})
