@@ -17,8 +17,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from neuralcodes.allocator import release_memory
 from neuralcodes.errors import ConfigError, DataError
 from neuralcodes.images import MAX_PIXELS
@@ -144,16 +142,13 @@ def thumb_url(image_id: int) -> str:
 
 
 def json_safe(value: Any) -> Any:
-    """``value`` with NumPy scalars and arrays, paths and tuples turned into JSON types, and
-    strings made valid Unicode (``names.display``: a name that is not UTF-8)."""
+    """``value`` (``Index.info``: the manifest's JSON values) with paths and tuples turned into
+    JSON types, strings made valid Unicode (``names.display``: a name that is not UTF-8), and
+    NaN or infinities as null."""
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
+    if isinstance(value, list | tuple):
         return [json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return json_safe(value.tolist())
-    if isinstance(value, np.generic):
-        return json_safe(value.item())
     if isinstance(value, float):
         return _finite(value)
     if isinstance(value, str | Path):
