@@ -111,6 +111,16 @@ def limit_arenas(n: int = SERVER_ARENAS) -> bool:
     return bool(libc.mallopt(_M_ARENA_MAX, n) == 1)
 
 
+def release_memory() -> bool:
+    """Give the C heap's free memory back to the system (glibc ``malloc_trim``: glibc keeps
+    freed blocks in its arenas otherwise); whether it could be asked."""
+    libc = _glibc()
+    if libc is None:
+        return False
+    libc.malloc_trim(0)
+    return True
+
+
 def preloaded(env: Mapping[str, str] | None = None) -> str | None:
     """The kind of a known allocator in ``LD_PRELOAD`` (None when there is none)."""
     preload = (env if env is not None else os.environ).get("LD_PRELOAD", "")

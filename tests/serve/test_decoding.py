@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from neuralcodes.allocator import release_memory
 from neuralcodes.errors import DataError
 from neuralcodes.images import load_image
-from neuralcodes.serve.decoding import decode_reduced, release_memory
+from neuralcodes.serve.decoding import decode_reduced
 
 from .photos import photo
 

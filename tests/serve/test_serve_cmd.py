@@ -9,7 +9,7 @@ import pytest
 
 from neuralcodes.cli import build_parser, main
 from neuralcodes.index.api import Index
-from neuralcodes.serve.extra import MissingExtraError, require_serve_extra
+from neuralcodes.serve import MissingExtraError, require_serve_extra
 
 
 def test_defaults_listen_on_localhost_only() -> None:

@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
 
 def run_serve(args: argparse.Namespace) -> int:
     """Open the index, build the app, and serve it until Ctrl-C."""
-    from neuralcodes.serve.extra import require_serve_extra
+    from neuralcodes.serve import require_serve_extra
 
     require_serve_extra()  # before the slow index load, so a missing extra is reported at once
     import uvicorn

@@ -92,23 +92,19 @@ def _log2_axis(ax: Any, xs: Sequence[int]) -> None:
 def _legends(fig: Figure, groups: Sequence[str], variants: Sequence[str], *, reference: bool,
              band: bool) -> None:
     """Colour = code set; with variants, a second legend: line style = variant."""
+    from matplotlib.artist import Artist
     from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
-    handles = [Line2D([], [], color=family_colour(g), lw=2.5, label=name)
+    handles: list[Artist] = [Line2D([], [], color=family_colour(g), lw=2.5, label=name)
                for g, name in enumerate(groups)]
     if reference:
         handles.append(Line2D([], [], color="0.4", ls="--", label="full code (no PCA)"))
     if band:
-        handles.append(_band_handle())
+        handles.append(Patch(facecolor="0.5", alpha=0.25, label="95 % interval"))
     fig.legend(handles=handles, loc="outside right upper", title="codes", fontsize=9)
     if len(variants) > 1:
         styles = [Line2D([], [], color="0.3", ls=STYLES[i % len(STYLES)],
                          marker=MARKERS[i % len(MARKERS)], label=v or "plain")
                   for i, v in enumerate(variants)]
         fig.legend(handles=styles, loc="outside right lower", title="line style", fontsize=9)
-
-
-def _band_handle() -> Any:
-    from matplotlib.patches import Patch
-
-    return Patch(facecolor="0.5", alpha=0.25, label="95 % interval")

@@ -16,10 +16,10 @@ import os
 import threading
 import time
 
+from neuralcodes.allocator import release_memory
 from neuralcodes.errors import NeuralCodesError
 from neuralcodes.index.api import Index
 from neuralcodes.index.store import MANIFEST
-from neuralcodes.serve.decoding import release_memory
 
 log = logging.getLogger("neuralcodes.serve.current")
 Stamp = tuple[int, int, int] | None

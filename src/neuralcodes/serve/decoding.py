@@ -9,17 +9,14 @@ after that (orientation, colour conversion, transparency) as much again. So an u
   reduced by an integer factor right after decoding, before any full-size copy is made, keeping
   at least ``REDUCING_GAP`` times the network's input on the short side (what the final Lanczos
   resize of ``fit_square`` would reduce to anyway);
-- followed by ``release_memory`` after a large decode: glibc keeps freed blocks in its arenas
-  (RSS stays up at several GB after many uploads) unless asked to give them back.
+- followed by ``neuralcodes.allocator.release_memory`` after a large decode: glibc keeps freed
+  blocks in its arenas (RSS stays up at several GB after many uploads) unless asked to give them
+  back.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
-import functools
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -78,25 +75,3 @@ def decode_reduced(data: bytes, policy: ImagePolicy | int, *, max_pixels: int) -
             return img  # pixel-exact policies: nothing reduced
         factor = min(img.size) // (REDUCING_GAP * policy.target)
         return img.reduce(factor) if factor >= 2 else img
-
-
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim: Callable[[int], int] = libc.malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
-        return None
-    return trim
-
-
-def release_memory() -> bool:
-    """Give the C heap's free memory back to the system (glibc ``malloc_trim``); whether it
-    could be asked."""
-    trim = _malloc_trim()
-    if trim is None:
-        return False
-    trim(0)
-    return True

@@ -29,12 +29,11 @@ from pathlib import Path
 from typing import IO
 
 from neuralcodes import names
+from neuralcodes.allocator import release_memory
 from neuralcodes.artifacts import sha256_bytes
 from neuralcodes.errors import DataError, NeuralCodesError
 from neuralcodes.images import (
     IMAGE_EXTENSIONS,
-    MAX_PIXELS,
-    THUMB_SIZE,
     image_errors,
     make_thumbnail,
     open_image,
@@ -45,9 +44,10 @@ from neuralcodes.index.api import Index
 from neuralcodes.index.plan import abs_path
 from neuralcodes.index.result import relative_to_root
 from neuralcodes.index.store import Entry
-from neuralcodes.serve.decoding import LARGE_PIXELS, release_memory
+from neuralcodes.serve.decoding import LARGE_PIXELS
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
+CACHED = 2048  # decoded thumbnails kept in memory
 WEB_TYPES = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "GIF": "image/gif",
              "WEBP": "image/webp", "BMP": "image/bmp"}
 OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
@@ -81,7 +81,7 @@ def open_indexed(index: Index, image_id: int) -> Iterator[Opened]:
     """The file of ``image_id``, checked by steps 1 to 3 of the module's list."""
     try:
         entry = index.entry_of(image_id)
-    except (NeuralCodesError, LookupError, ValueError, TypeError):
+    except NeuralCodesError:  # Index.entry_of: ConfigError for an unknown id
         raise UnknownId(f"no indexed image has id {image_id}") from None
     path = abs_path(index.root, entry.path)
     shown = names.shown(relative_to_root(str(path), str(index.root)))
@@ -113,16 +113,14 @@ def open_indexed(index: Index, image_id: int) -> Iterator[Opened]:
 
 class ImageFiles:
     """Thumbnails and full images of indexed files; decoded thumbnails are kept by content
-    hash (the most recently used ``capacity``), with the format found in the file."""
+    hash (the most recently used ``CACHED``), with the format found in the file."""
 
-    def __init__(self, capacity: int = 2048, size: int = THUMB_SIZE,
-                 max_pixels: int = MAX_PIXELS) -> None:
-        self.capacity, self.size, self.max_pixels = capacity, size, max_pixels
+    def __init__(self) -> None:
         self._decoded: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
         self._lock = threading.Lock()
 
     def thumbnail(self, index: Index, image_id: int) -> bytes:
-        """A JPEG at most ``size`` pixels on a side of an indexed image."""
+        """A JPEG at most ``THUMB_SIZE`` (256) pixels on a side of an indexed image."""
         with open_indexed(index, image_id) as opened:
             cached = self._cached(opened.entry.sha256) if opened.same_stat else None
             if cached is None:
@@ -148,10 +146,9 @@ class ImageFiles:
     def _decode(self, data: bytes, opened: Opened) -> tuple[bytes, str]:
         """(thumbnail JPEG, format) of verified bytes; ``UnknownId`` if they do not decode."""
         try:
-            header = open_image(data, max_pixels=self.max_pixels)
+            header = open_image(data)
             fmt, pixels = str(header.format), header.width * header.height
-            thumb = make_thumbnail(data, self.size, max_pixels=self.max_pixels,
-                                   name=opened.shown)
+            thumb = make_thumbnail(data, name=opened.shown)
         except DataError as e:
             raise UnknownId(f"the file of id {opened.entry.id} ({opened.shown}) does not decode "
                             f"as an image: {e.problem}") from None
@@ -159,7 +156,7 @@ class ImageFiles:
             release_memory()
         with self._lock:
             self._decoded[opened.entry.sha256] = (thumb, fmt)
-            while len(self._decoded) > self.capacity:
+            while len(self._decoded) > CACHED:
                 self._decoded.popitem(last=False)
         return thumb, fmt
 

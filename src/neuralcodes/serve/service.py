@@ -1,5 +1,5 @@
 """What the HTTP API does, without HTTP: search an index by uploaded bytes or by id, serve an
-indexed image or its thumbnail. ``routes.py`` maps these to routes; tests can call them directly.
+indexed image or its thumbnail. ``app.py`` maps these to routes; tests can call them directly.
 
 Each request takes the current generation of the index once (``CurrentIndex.get``) and answers
 from it alone; the answer names it (``generation``). Paths in answers are relative to the indexed
@@ -17,15 +17,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from neuralcodes.allocator import release_memory
 from neuralcodes.errors import ConfigError, DataError
 from neuralcodes.images import MAX_PIXELS
 from neuralcodes.index.api import Index, SearchResult
 from neuralcodes.index.result import relative_to_root
 from neuralcodes.names import display, name_b64
 from neuralcodes.serve.current import CurrentIndex
-from neuralcodes.serve.decoding import LARGE_PIXELS, DecodePool, decode_reduced, release_memory
+from neuralcodes.serve.decoding import LARGE_PIXELS, DecodePool, decode_reduced
 from neuralcodes.serve.files import ImageFiles, UnknownId
 from neuralcodes.serve.uploads import DEFAULT_MAX_UPLOAD_BYTES, UploadRejected, check_image
 
@@ -45,12 +44,11 @@ class SearchService:
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
         max_pixels: int = MAX_PIXELS,
         reload_check_s: float = 0.5,
-        decode_workers: int = DECODE_WORKERS,
     ) -> None:
         self.current = CurrentIndex(index, check_s=reload_check_s)
         self.max_upload_bytes = max_upload_bytes
         self.max_pixels = max_pixels
-        self.uploads = DecodePool(decode_workers, "upload")
+        self.uploads = DecodePool(DECODE_WORKERS, "upload")
         self.file_pool = DecodePool(FILE_WORKERS, "file")
         self.files = ImageFiles()
         self._info: tuple[str, dict[str, Any]] = ("", {})
@@ -144,16 +142,13 @@ def thumb_url(image_id: int) -> str:
 
 
 def json_safe(value: Any) -> Any:
-    """``value`` with NumPy scalars and arrays, paths and tuples turned into JSON types, and
-    strings made valid Unicode (``names.display``: a name that is not UTF-8)."""
+    """``value`` (``Index.info``: the manifest's JSON values) with paths and tuples turned into
+    JSON types, strings made valid Unicode (``names.display``: a name that is not UTF-8), and
+    NaN or infinities as null."""
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
+    if isinstance(value, list | tuple):
         return [json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return json_safe(value.tolist())
-    if isinstance(value, np.generic):
-        return json_safe(value.item())
     if isinstance(value, float):
         return _finite(value)
     if isinstance(value, str | Path):
