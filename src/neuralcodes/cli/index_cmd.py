@@ -25,7 +25,14 @@ from neuralcodes.names import shown
 
 LOCAL = "local"  # --ray without an address: start a local Ray on this machine
 RAY_OPTIONS = ("ray_workers", "cpus_per_worker", "num_gpus_per_worker", "shard_size", "shards")
-FAISS_OPTIONS = ("nlist", "nprobe", "hnsw_m", "ef_construction", "ef_search")
+FAISS_KNOBS = {  # AnnParams field -> the help of its option
+    "nlist": "ivfpq: inverted lists (default: 4 sqrt(N), at most N / 39)",
+    "nprobe": "ivfpq, faiss: lists visited per query (default: nlist / 8, at least 16, at most "
+    "nlist; `search --nprobe` overrides it)",
+    "hnsw_m": "hnsw: FAISS's M, links per node (default 32)",
+    "ef_construction": "hnsw: efConstruction (default 80)",
+    "ef_search": "hnsw, faiss: efSearch (default 128; `search --ef-search` overrides it)",
+}
 LABELS = {  # index info: key -> what the table shows
     "index_dir": "index", "skipped": "skipped files", "excluded": "removed by hand (excluded)",
     "photos_root": "photos folder", "model": "model (SPEC)", "kind": "network kind",
@@ -44,24 +51,24 @@ def register(subparsers: Any) -> None:
         description="Build and maintain a persistent neural-code index of a folder of images.")
     actions = parser.add_subparsers(dest="index_action", metavar="ACTION", required=True)
     _build_parser(actions)
-    update = _action(actions, "update", "pick up new, changed and deleted files", _update)
-    _job_options(update)
-    add = _action(actions, "add", "add (or refresh) files or folders", _update,
-                  files="image files or folders (scanned recursively)")
-    _job_options(add)
+    _action(actions, "update", "pick up new, changed and deleted files", _update, job=True)
+    _action(actions, "add", "add (or refresh) files or folders", _update, job=True,
+            files="image files or folders (scanned recursively)")
     _action(actions, "remove", "remove files or folders from the index", _remove,
             files="indexed files or folders")
     _action(actions, "info", "what the index holds and what built it", _info)
 
 
-def _action(actions: Any, name: str, helptext: str, func: Any,
-            files: str | None = None) -> argparse.ArgumentParser:
-    """An action on an existing index (``files``: the help of its FILES argument)."""
-    p: argparse.ArgumentParser = actions.add_parser(name, help=helptext, func=func, json=True)
+def _action(actions: Any, name: str, helptext: str, func: Any, *, job: bool = False,
+            files: str | None = None) -> None:
+    """An action on an existing index (``files``: the help of its FILES argument; ``job``: it
+    extracts codes)."""
+    p = actions.add_parser(name, help=helptext, func=func, json=True)
     add_index_dir_argument(p)
     if files:
         p.add_argument("files", nargs="+", help=files)
-    return p
+    if job:
+        _job_options(p)
 
 
 def _build_parser(actions: Any) -> None:
@@ -97,15 +104,9 @@ def _faiss_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("search backend (FAISS knobs; unset ones are chosen from the size)")
     g.add_argument("--backend", choices=BACKENDS,
                    help="exact search (default), or an approximate FAISS index")
-    knobs = [("--nlist", "ivfpq: inverted lists (default: 4 sqrt(N), at most N / 39)"),
-             ("--nprobe", "ivfpq, faiss: lists visited per query (default: nlist / 8, at least "
-              "16, at most nlist; `search --nprobe` overrides it)"),
-             ("--hnsw-m", "hnsw: FAISS's M, links per node (default 32)"),
-             ("--ef-construction", "hnsw: efConstruction (default 80)"),
-             ("--ef-search", "hnsw, faiss: efSearch (default 128; `search --ef-search` "
-              "overrides it)")]
-    for flag, text in knobs:
-        g.add_argument(flag, type=int, metavar="M" if flag == "--hnsw-m" else "N", help=text)
+    for knob, text in FAISS_KNOBS.items():
+        g.add_argument(f"--{knob.replace('_', '-')}", type=int,
+                       metavar="M" if knob == "hnsw_m" else "N", help=text)
     g.add_argument("--faiss-factory", metavar="STRING", help="any faiss.index_factory string, "
                    "e.g. 'IVF256,PQ32' or 'HNSW32' (implies --backend faiss)")
 
@@ -128,7 +129,7 @@ def _ray_options(p: argparse.ArgumentParser) -> None:
 def _build_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """The arguments that ``build_index`` and ``build_index_ray`` share."""
     backend = args.backend or ("faiss" if args.faiss_factory else "exact")
-    params = AnnParams(**{k: getattr(args, k) for k in FAISS_OPTIONS},
+    params = AnnParams(**{k: getattr(args, k) for k in FAISS_KNOBS},
                        factory=args.faiss_factory)
     return {"model": args.model, "layer": args.layer, "pca": args.pca, "backend": backend,
             "params": params, "batch_size": args.batch_size, "device": args.device,

@@ -81,10 +81,6 @@ def _alias(p: argparse.ArgumentParser, old: str, new: str, **kwargs: Any) -> Non
                    replacement=new, default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kwargs)
 
 
-def _shown(default: Any) -> str:
-    return " ".join(map(str, default)) if isinstance(default, list | tuple) else str(default)
-
-
 def add_model_option(p: Any, *, recorded: bool = False, default_text: str | None = None,
                      required: bool = False) -> None:
     """``--model SPEC``, the network; ``recorded``: the one an index records, given only when it
@@ -107,7 +103,7 @@ def add_layer_option(p: argparse.ArgumentParser, *, many: bool, default: Any = N
     """``--layer L6`` (``many``: ``--layer L6 [L7 ...]``, old spelling ``--layers``)."""
     what = "layers" if many else "the layer"
     what += ", or specs such as conv5:spoc" if specs else ", e.g. L6"
-    text = default_text or _shown(default)
+    text = default_text or " ".join(default)
     p.add_argument("--layer", nargs="+" if many else None, default=default, metavar="LAYER",
                    help=f"{what} (default {text})")
     if many:
