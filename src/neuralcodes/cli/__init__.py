@@ -68,32 +68,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     from neuralcodes import allocator
 
-    if argv is None:  # a real command line: restart with tcmalloc/jemalloc/mimalloc if asked for
+    real_process = argv is None  # a real command line, not a test
+    if real_process:  # restart with tcmalloc/jemalloc/mimalloc if asked for
         allocator.reexec_with_allocator(sys.argv)
     parser = build_parser()
     _complete(parser)
     with terminal_logging():  # deprecated spellings are reported while parsing
         args = parser.parse_args(argv)
         set_level(verbosity(args))
-        return _run(parser, args, real_process=argv is None)
-
-
-def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, real_process: bool) -> int:
-    from neuralcodes import allocator
-
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 1
-    try:
-        if real_process and args.command in HEAVY_COMMANDS:  # a real process, not a test
-            allocator.tune_once()  # logs which allocator the run uses, once
-        return int(args.func(args) or 0)
-    except NeuralCodesError as e:
-        print(f"neuralcodes: error: {shown(str(e))}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("neuralcodes: interrupted", file=sys.stderr)
-        return 130
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 1
+        try:
+            if real_process and args.command in HEAVY_COMMANDS:
+                allocator.tune_once()  # logs which allocator the run uses, once
+            return int(args.func(args) or 0)
+        except NeuralCodesError as e:
+            print(f"neuralcodes: error: {shown(str(e))}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("neuralcodes: interrupted", file=sys.stderr)
+            return 130
 
 
 def _complete(parser: argparse.ArgumentParser) -> None:

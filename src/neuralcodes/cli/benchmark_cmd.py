@@ -17,14 +17,14 @@ from neuralcodes.benchmarks.dataset import NAMES
 from neuralcodes.cli.options import (
     add_bootstrap_option,
     add_device_option,
-    add_json_option,
     add_layer_option,
+    add_model_option,
     add_pca_fit_option,
     add_pca_option,
     add_whiten_option,
     whiten_flag,
 )
-from neuralcodes.cli.output import print_json
+from neuralcodes.cli.output import print_result
 from neuralcodes.cli.progress_cli import ConsoleProgress
 
 
@@ -34,14 +34,15 @@ def register(subparsers: Any) -> None:
         "RParis6k, UKBench): scores with intervals, codes and a figure in a result folder")
     sub = p.add_subparsers(dest="benchmark_command", metavar="NAME")
     for name in NAMES:
-        q = sub.add_parser(name, help=DESCRIPTION[name], description=DESCRIPTION[name])
+        q = sub.add_parser(name, help=DESCRIPTION[name], description=DESCRIPTION[name],
+                           func=cmd_benchmark, json=True)
         _add_run_flags(q, name)
-        q.set_defaults(func=cmd_benchmark, benchmark=name)
-    d = sub.add_parser("download", help="fetch a benchmark's official files (resumable)")
+        q.set_defaults(benchmark=name)
+    d = sub.add_parser("download", help="fetch a benchmark's official files (resumable)",
+                       func=cmd_download)
     d.add_argument("name", choices=NAMES)
     d.add_argument("--dir", type=Path, required=True, help="the dataset goes to DIR/NAME")
     d.add_argument("--mirror", default=None, help="a base URL serving the same file names")
-    d.set_defaults(func=cmd_download)
     p.set_defaults(func=lambda args: _usage(p))
 
 
@@ -53,8 +54,7 @@ def _usage(p: argparse.ArgumentParser) -> int:
 def _add_run_flags(q: argparse.ArgumentParser, name: str) -> None:
     q.add_argument("--data", type=Path, required=True, help="the benchmark's folder, in its "
                    "official layout (see `neuralcodes benchmark download`)")
-    q.add_argument("--model", metavar="SPEC", required=True, help="the network: a run folder, "
-                   "alexnet[:WEIGHTS.pth], hf:ORG/NAME[@REV] or hf:/folder")
+    add_model_option(q, required=True)
     add_layer_option(q, many=False, default_text="a run's best layer, a network's default code: "
                      "L6 for AlexNet, e.g. cls for DINOv2")
     add_pca_option(q, many=False)
@@ -76,7 +76,6 @@ def _add_run_flags(q: argparse.ArgumentParser, name: str) -> None:
     q.add_argument("--figure", type=int, default=4, metavar="N", help="queries shown in "
                    "figures/queries.png (0: no figure) (default %(default)s)")
     add_device_option(q)
-    add_json_option(q)
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
@@ -95,11 +94,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     suffix = f"-pca{args.pca}" if args.pca else ""
     out = args.out or Path("runs/benchmarks") / f"{args.benchmark}-{encoder.layer}{suffix}"
     result = run_benchmark(config, encoder, out, progress=ConsoleProgress())
-    if args.json:
-        print_json({"out": result.out, "rows": result.rows})
-    else:
-        print(result.text)
-        print(f"written: {result.out}")
+    print_result(args.json, {"out": result.out, "rows": result.rows},
+                 f"{result.text}\nwritten: {result.out}")
     return 0
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from neuralcodes.artifacts import read_json
-from neuralcodes.cli.options import add_json_option
-from neuralcodes.cli.output import print_json
+from neuralcodes.cli.options import add_download_options
+from neuralcodes.cli.output import print_result
 from neuralcodes.cli.progress_cli import ConsoleProgress
 from neuralcodes.config import DataConfig, RunConfig, choices, from_dict, replace
 from neuralcodes.presets import DEMO, resolve
@@ -41,48 +41,42 @@ CONFIG_FLAGS: dict[str, tuple[str, str]] = {
 def register(subparsers: Any) -> None:
     notebook = resolve(RunConfig())
     p = subparsers.add_parser("run", help="the whole experiment: split, train, evaluate, retrieve, "
-                              "report")
+                              "report", func=cmd_run, json=True)
     _add_data_flags(p)
     _add_config_flags(p, notebook)
     p.add_argument("--out", type=Path, help="run folder (default runs/run-<time>)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
-    add_json_option(p)
-    p.set_defaults(func=cmd_run)
 
     p = subparsers.add_parser("demo", help="the whole experiment on the built-in synthetic dataset "
-                              "(a few minutes on a laptop CPU)")
+                              "(a few minutes on a laptop CPU)", func=cmd_run, json=True)
     p.add_argument("--out", type=Path, default=Path("runs/demo"),
                    help="run folder (default %(default)s)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted demo in --out")
     _add_config_flags(p, DEMO)
-    add_json_option(p)
-    p.set_defaults(func=cmd_demo)
+    p.set_defaults(base=DEMO, data="synthetic")  # the demo's configuration and data
     _register_steps(subparsers, notebook)
 
 
 def _register_steps(subparsers: Any, notebook: RunConfig) -> None:
     """download, prepare, and one command per step of a run folder."""
-    p = subparsers.add_parser("download", help="fetch Tiny ImageNet (resumable, checksum-verified)")
-    p.add_argument("--dir", type=Path, default=None, help="where to keep it "
-                   "(default $NEURALCODES_HOME or ~/.cache/neuralcodes)")
-    p.add_argument("--url", default=None, help="another mirror of tiny-imagenet-200.zip "
-                   "(default: the official one, cs231n.stanford.edu)")
+    p = subparsers.add_parser("download", help="fetch Tiny ImageNet (resumable, checksum-verified)",
+                              func=cmd_download)
+    add_download_options(p, "tiny-imagenet-200.zip", "$NEURALCODES_HOME or ~/.cache/neuralcodes")
     p.add_argument("--sha256", default=None, help="refuse the zip unless it has this SHA-256 "
                    "(the computed one is always written to tiny-imagenet-200.zip.sha256)")
-    p.set_defaults(func=cmd_download)
 
-    p = subparsers.add_parser("prepare", help="step 1: decode, cache and split the data")
+    p = subparsers.add_parser("prepare", help="step 1: decode, cache and split the data",
+                              func=cmd_prepare)
     p.add_argument("run_dir", type=Path, help="the run folder to make")
     _add_data_flags(p)
     _add_config_flags(p, notebook)
-    p.set_defaults(func=cmd_prepare)
     for name, helptext in STEP_HELP.items():
-        p = subparsers.add_parser(name, help=helptext)
+        p = subparsers.add_parser(name, help=helptext, func=cmd_step)
         p.add_argument("run_dir", type=Path, help="a run folder made by `neuralcodes prepare` "
                        "(or `run`)")
         if name == "train":
             p.add_argument("--resume", action="store_true", help="continue from checkpoint.pt")
-        p.set_defaults(func=cmd_step, step=name)
+        p.set_defaults(step=name)
 
 
 STEP_HELP = {
@@ -123,12 +117,13 @@ def _add_config_flags(p: argparse.ArgumentParser, base: RunConfig) -> None:
             p.add_argument(name, dest=flag, type=hint, help=f"{helptext} (default {default})")
 
 
-def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) -> RunConfig:
-    """The run's configuration from ``base`` (the notebook's), --config and the flags, checked
-    whole (``check_run_config``) before anything is downloaded or written."""
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    """The run's configuration from the command's base (the notebook's; the demo's for
+    ``demo``), --config and the flags, checked whole (``check_run_config``) before anything is
+    downloaded or written."""
     from neuralcodes.pipeline.prepare import check_run_config
 
-    cfg = base or RunConfig()
+    cfg = getattr(args, "base", RunConfig())
     if getattr(args, "config", None):
         saved = read_json(args.config)
         cfg = from_dict(RunConfig, saved.get("config", saved))
@@ -136,11 +131,12 @@ def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) ->
                if getattr(args, flag, None) is not None}
     if getattr(args, "data", None):
         changes["data.source"] = args.data
-    if getattr(args, "download", False):
+    download = getattr(args, "download", False)
+    if download:
         changes["data.source"] = "tiny-imagenet-200"  # where is known after the download
     cfg = resolve(replace(cfg, **changes))
-    check_run_config(cfg, to_download=getattr(args, "download", False))
-    if getattr(args, "download", False):
+    check_run_config(cfg, to_download=download)
+    if download:
         cfg = replace(cfg, **{"data.source": str(_download(None, None))})
     return cfg
 
@@ -154,33 +150,16 @@ def _download(directory: Path | None, url: str | None, sha256: str | None = None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """``run`` and ``demo``: the whole experiment, then its summary table and where it is."""
     from neuralcodes.pipeline import run_experiment
 
     out = args.out or new_run_dir()
     metrics = run_experiment(out, config_from_args(args), resume=args.resume,
                              progress=ConsoleProgress())
-    _show(args, out, metrics)
-    return 0
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    args.data, args.download, args.config = "synthetic", False, None
-    from neuralcodes.pipeline import run_experiment
-
-    metrics = run_experiment(args.out, config_from_args(args, DEMO), resume=args.resume,
-                             progress=ConsoleProgress())
-    _show(args, args.out, metrics)
-    return 0
-
-
-def _show(args: argparse.Namespace, out: Path, metrics: dict[str, Any]) -> None:
-    """The summary table and where the run is (``--json``: the run's metrics as a record)."""
     report = RunDir(out).report[1]
-    if args.json:
-        print_json({"run_dir": out, "report": report, "metrics": metrics})
-        return
-    print(summary_table(metrics))
-    print(f"\nrun folder: {out}  (report: {report})")
+    print_result(args.json, {"run_dir": out, "report": report, "metrics": metrics},
+                 f"{summary_table(metrics)}\n\nrun folder: {out}  (report: {report})")
+    return 0
 
 
 def cmd_download(args: argparse.Namespace) -> int:
@@ -198,13 +177,13 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 def cmd_step(args: argparse.Namespace) -> int:
     from neuralcodes import pipeline
 
-    progress = ConsoleProgress()
+    step = getattr(pipeline, f"{args.step}_step")
     if args.step == "train":
-        pipeline.train_step(args.run_dir, resume=args.resume, progress=progress)
+        step(args.run_dir, resume=args.resume, progress=ConsoleProgress())
     elif args.step in ("figures", "report"):
-        getattr(pipeline, f"{args.step}_step")(args.run_dir)
+        step(args.run_dir)
     else:
-        getattr(pipeline, f"{args.step}_step")(args.run_dir, progress=progress)
+        step(args.run_dir, progress=ConsoleProgress())
     return 0
 
 

@@ -6,8 +6,8 @@ import argparse
 import json
 from typing import Any
 
-from neuralcodes.cli.options import add_json_option, add_layer_option
-from neuralcodes.cli.output import print_json
+from neuralcodes.cli.options import add_layer_option
+from neuralcodes.cli.output import print_result
 from neuralcodes.export.metadata import DEFAULT_LAYERS, DEFAULT_OPSET, FORMATS
 
 
@@ -20,6 +20,7 @@ def register(subparsers: Any) -> None:
         "load it back with neuralcodes.export.load_safetensors) or ONNX (input `images`, "
         "float32 (batch, 3, S, S) in [0, 1]; outputs L5, L6, L7 raw, L5_norm... L2-normalised, "
         "and logits). Needs the export extra: pip install 'neuralcodes[export]'.",
+        func=run_export, json=True,
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a trained run folder (or its model.pt)")
     p.add_argument("--format", required=True, choices=FORMATS, help="the file format to write")
@@ -32,8 +33,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("--opset", type=int, default=DEFAULT_OPSET,
                    help=f"ONNX operator set version, {DEFAULT_OPSET} or later "
                    f"(default {DEFAULT_OPSET}; ignored for safetensors)")
-    add_json_option(p)
-    p.set_defaults(func=run_export)
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -45,12 +44,8 @@ def run_export(args: argparse.Namespace) -> int:
     record = {"path": str(result.path), "format": result.format,
               "model_hash": meta["model_hash"], "input": json.loads(meta["input"])["shape"],
               "outputs": list(result.outputs), "code_dims": json.loads(meta["code_dims"])}
-    if args.json:
-        print_json(record)
-        return 0
-    print(f"wrote {record['path']} ({result.format}, model {record['model_hash']})")
-    print(f"  input  {record['input']} float32 in [0, 1], RGB")
-    if result.outputs:
-        print(f"  outputs {', '.join(result.outputs)}")
-    print(f"  code dims {record['code_dims']}")
+    outputs = f"\n  outputs {', '.join(result.outputs)}" if result.outputs else ""
+    print_result(args.json, record, f"wrote {record['path']} ({result.format}, model "
+                 f"{record['model_hash']})\n  input  {record['input']} float32 in [0, 1], RGB"
+                 f"{outputs}\n  code dims {record['code_dims']}")
     return 0

@@ -12,21 +12,27 @@ from typing import Any
 
 from neuralcodes.cli.options import (
     add_device_option,
-    add_json_option,
+    add_index_dir_argument,
     add_layer_option,
+    add_model_option,
     add_pca_option,
 )
 from neuralcodes.cli.output import print_json
 from neuralcodes.cli.progress_cli import ConsoleProgress
 from neuralcodes.errors import ConfigError
+from neuralcodes.index.ann_params import BACKENDS, AnnParams
 from neuralcodes.names import shown
 
-MOVED = ("the network's SPEC, if it is not where the index records it (a run folder, "
-         "alexnet:PATH, hf:ORG/NAME[@REV], hf:/folder); checked against the index")
-INDEX_DIR_HELP = "an index folder made by `neuralcodes index build`"
 LOCAL = "local"  # --ray without an address: start a local Ray on this machine
 RAY_OPTIONS = ("ray_workers", "cpus_per_worker", "num_gpus_per_worker", "shard_size", "shards")
-FAISS_OPTIONS = ("nlist", "nprobe", "hnsw_m", "ef_construction", "ef_search")
+FAISS_KNOBS = {  # AnnParams field -> the help of its option
+    "nlist": "ivfpq: inverted lists (default: 4 sqrt(N), at most N / 39)",
+    "nprobe": "ivfpq, faiss: lists visited per query (default: nlist / 8, at least 16, at most "
+    "nlist; `search --nprobe` overrides it)",
+    "hnsw_m": "hnsw: FAISS's M, links per node (default 32)",
+    "ef_construction": "hnsw: efConstruction (default 80)",
+    "ef_search": "hnsw, faiss: efSearch (default 128; `search --ef-search` overrides it)",
+}
 LABELS = {  # index info: key -> what the table shows
     "index_dir": "index", "skipped": "skipped files", "excluded": "removed by hand (excluded)",
     "photos_root": "photos folder", "model": "model (SPEC)", "kind": "network kind",
@@ -45,74 +51,62 @@ def register(subparsers: Any) -> None:
         description="Build and maintain a persistent neural-code index of a folder of images.")
     actions = parser.add_subparsers(dest="index_action", metavar="ACTION", required=True)
     _build_parser(actions)
+    _action(actions, "update", "pick up new, changed and deleted files", _update, job=True)
+    _action(actions, "add", "add (or refresh) files or folders", _update, job=True,
+            files="image files or folders (scanned recursively)")
+    _action(actions, "remove", "remove files or folders from the index", _remove,
+            files="indexed files or folders")
+    _action(actions, "info", "what the index holds and what built it", _info)
 
-    update = actions.add_parser("update", help="pick up new, changed and deleted files")
-    update.add_argument("index_dir", help=INDEX_DIR_HELP)
-    update.add_argument("--model", metavar="SPEC", help=MOVED)
-    _job_options(update)
-    update.set_defaults(func=_update)
 
-    add = actions.add_parser("add", help="add (or refresh) files or folders")
-    add.add_argument("index_dir", help=INDEX_DIR_HELP)
-    add.add_argument("files", nargs="+", help="image files or folders (scanned recursively)")
-    add.add_argument("--model", metavar="SPEC", help=MOVED)
-    _job_options(add)
-    add.set_defaults(func=_add)
-
-    remove = actions.add_parser("remove", help="remove files or folders from the index")
-    remove.add_argument("index_dir", help=INDEX_DIR_HELP)
-    remove.add_argument("files", nargs="+", help="indexed files or folders")
-    add_json_option(remove)
-    remove.set_defaults(func=_remove)
-
-    info = actions.add_parser("info", help="what the index holds and what built it")
-    info.add_argument("index_dir", help=INDEX_DIR_HELP)
-    add_json_option(info)
-    info.set_defaults(func=_info)
+def _action(actions: Any, name: str, helptext: str, func: Any, *, job: bool = False,
+            files: str | None = None) -> None:
+    """An action on an existing index (``files``: the help of its FILES argument; ``job``: it
+    extracts codes)."""
+    p = actions.add_parser(name, help=helptext, func=func, json=True)
+    add_index_dir_argument(p)
+    if files:
+        p.add_argument("files", nargs="+", help=files)
+    if job:
+        _job_options(p)
 
 
 def _build_parser(actions: Any) -> None:
-    build = actions.add_parser("build", help="index every image under a folder")
+    build = actions.add_parser("build", help="index every image under a folder", func=_build,
+                               json=True)
     build.add_argument("photos_dir", help="folder of images, scanned recursively")
     build.add_argument("--out", required=True, help="index folder to write")
-    build.add_argument("--model", metavar="SPEC", help="the network: a trained run folder "
-                       "(default: the newest under ./runs), 'alexnet' or alexnet:WEIGHTS.pth, "
-                       "hf:ORG/NAME[@REVISION] (a Hugging Face model, fetched on first use when "
-                       "online), or hf:/folder (saved with save_pretrained)")
+    add_model_option(build, default_text="the newest run folder under ./runs; Hugging Face "
+                     "models are fetched on first use when online")
     add_layer_option(build, many=False, default_text="a run's best layer, a network's "
                      "documented default: docs/models.md; named codes such as cls, patch-mean, "
                      "block9")
     add_pca_option(build, many=False, sizes="16 to 512")
     build.add_argument("--force", action="store_true", help="write into an existing folder "
                        "that is not an index, or replace an index of another model or layer")
-    _job_options(build)
+    _job_options(build, recorded=False)
     _faiss_options(build)
     _ray_options(build)
-    build.set_defaults(func=_build)
 
 
-def _job_options(p: argparse.ArgumentParser) -> None:
+def _job_options(p: argparse.ArgumentParser, *, recorded: bool = True) -> None:
+    """What a job that extracts codes takes (``recorded``: the network the index records)."""
+    if recorded:
+        add_model_option(p, recorded=True)
     p.add_argument("--batch-size", type=int, metavar="N", help="images per forward pass "
                    "(default: 256 for a run folder, 64 for AlexNet, 32 for a Hugging Face model)")
     p.add_argument("--workers", type=int, metavar="N",
                    help="decoding processes (default: the cores, at most 8)")
     add_device_option(p)
-    add_json_option(p)
 
 
 def _faiss_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("search backend (FAISS knobs; unset ones are chosen from the size)")
-    g.add_argument("--backend", choices=("exact", "ivfpq", "hnsw", "faiss"),
+    g.add_argument("--backend", choices=BACKENDS,
                    help="exact search (default), or an approximate FAISS index")
-    knobs = [("--nlist", "ivfpq: inverted lists (default: 4 sqrt(N), at most N / 39)"),
-             ("--nprobe", "ivfpq, faiss: lists visited per query (default: nlist / 8, at least "
-              "16, at most nlist; `search --nprobe` overrides it)"),
-             ("--hnsw-m", "hnsw: FAISS's M, links per node (default 32)"),
-             ("--ef-construction", "hnsw: efConstruction (default 80)"),
-             ("--ef-search", "hnsw, faiss: efSearch (default 128; `search --ef-search` "
-              "overrides it)")]
-    for flag, text in knobs:
-        g.add_argument(flag, type=int, metavar="M" if flag == "--hnsw-m" else "N", help=text)
+    for knob, text in FAISS_KNOBS.items():
+        g.add_argument(f"--{knob.replace('_', '-')}", type=int,
+                       metavar="M" if knob == "hnsw_m" else "N", help=text)
     g.add_argument("--faiss-factory", metavar="STRING", help="any faiss.index_factory string, "
                    "e.g. 'IVF256,PQ32' or 'HNSW32' (implies --backend faiss)")
 
@@ -122,24 +116,20 @@ def _ray_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--ray", nargs="?", const=LOCAL, metavar="ADDRESS",
                    help="use Ray: a cluster address (auto, ray://HOST:10001), or none for a "
                    "local Ray on this machine")
-    g.add_argument("--ray-workers", type=int, metavar="N",
-                   help="Ray workers, one model each (default 2)")
-    g.add_argument("--cpus-per-worker", type=float, metavar="N",
-                   help="CPUs (decoding threads) per Ray worker (default 1)")
-    g.add_argument("--num-gpus-per-worker", type=float, metavar="N",
-                   help="GPUs per Ray worker (default 0)")
-    g.add_argument("--shard-size", type=int, metavar="N",
-                   help="images per code shard (default 1024)")
+    for flag, kind, text in (("--ray-workers", int, "Ray workers, one model each (default 2)"),
+                             ("--cpus-per-worker", float, "CPUs (decoding threads) per Ray "
+                              "worker (default 1)"),
+                             ("--num-gpus-per-worker", float, "GPUs per Ray worker (default 0)"),
+                             ("--shard-size", int, "images per code shard (default 1024)")):
+        g.add_argument(flag, type=kind, metavar="N", help=text)
     g.add_argument("--shards", metavar="DIR", help="shard folder on storage every worker "
                    "reaches (kept; default: INDEX_DIR/shards, deleted when done)")
 
 
 def _build_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """The arguments that ``build_index`` and ``build_index_ray`` share."""
-    from neuralcodes.index.ann_params import AnnParams
-
     backend = args.backend or ("faiss" if args.faiss_factory else "exact")
-    params = AnnParams(**{k: getattr(args, k) for k in FAISS_OPTIONS},
+    params = AnnParams(**{k: getattr(args, k) for k in FAISS_KNOBS},
                        factory=args.faiss_factory)
     return {"model": args.model, "layer": args.layer, "pca": args.pca, "backend": backend,
             "params": params, "batch_size": args.batch_size, "device": args.device,
@@ -147,10 +137,11 @@ def _build_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _build(args: argparse.Namespace) -> int:
-    ray_given = [f"--{k.replace('_', '-')}" for k in RAY_OPTIONS if getattr(args, k) is not None]
+    ray = {k: getattr(args, k) for k in RAY_OPTIONS if getattr(args, k) is not None}
     if args.ray is None:
-        if ray_given:
-            raise ConfigError(f"{', '.join(ray_given)} only apply with --ray")
+        if ray:
+            given = ", ".join(f"--{k.replace('_', '-')}" for k in ray)
+            raise ConfigError(f"{given} only apply with --ray")
         from neuralcodes.index import build_index
 
         _summary(args, build_index(args.photos_dir, args.out, workers=args.workers,
@@ -161,28 +152,23 @@ def _build(args: argparse.Namespace) -> int:
                           "give --ray-workers (and --cpus-per-worker for decoding threads)")
     from neuralcodes.distributed.ray_index import build_index_ray
 
-    names = {"shards": "shard_dir"}
-    ray = {names.get(k, k): getattr(args, k) for k in RAY_OPTIONS if getattr(args, k) is not None}
+    if "shards" in ray:
+        ray["shard_dir"] = ray.pop("shards")
     _summary(args, build_index_ray(args.photos_dir, args.out, **_build_kwargs(args),
                                    address=None if args.ray == LOCAL else args.ray, **ray))
     return 0
 
 
 def _update(args: argparse.Namespace) -> int:
-    from neuralcodes.index import update_index
+    """``index update`` and ``index add``."""
+    from neuralcodes.index import add_files, update_index
 
-    _summary(args, update_index(args.index_dir, model=args.model, batch_size=args.batch_size,
-                                workers=args.workers, device=args.device,
-                                progress=ConsoleProgress()))
-    return 0
-
-
-def _add(args: argparse.Namespace) -> int:
-    from neuralcodes.index import add_files
-
-    _summary(args, add_files(args.index_dir, args.files, model=args.model,
-                             batch_size=args.batch_size, workers=args.workers,
-                             device=args.device, progress=ConsoleProgress()))
+    job = {"model": args.model, "batch_size": args.batch_size, "workers": args.workers,
+           "device": args.device, "progress": ConsoleProgress()}
+    if args.index_action == "add":
+        _summary(args, add_files(args.index_dir, args.files, **job))
+    else:
+        _summary(args, update_index(args.index_dir, **job))
     return 0
 
 

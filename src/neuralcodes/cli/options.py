@@ -2,6 +2,9 @@
 
 | concept | spelling |
 |---|---|
+| network | ``--model SPEC`` (``index update``, ``search``...: only when it has moved) |
+| index | ``INDEX_DIR``, the first argument |
+| downloads | ``--dir``, ``--url`` |
 | layers (code sets) | ``--layer L6 [L7 ...]`` (one value where a command makes one thing) |
 | PCA | ``--pca D [D ...]``, fitted where ``--pca-fit-on`` says |
 | whitening | ``--whiten [{no,yes,both}]`` (``--whiten`` alone: yes) |
@@ -18,21 +21,27 @@ from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from neuralcodes.cli.console import QUIET, VERBOSE
 from neuralcodes.config import Estimator, choices
 
 log = logging.getLogger(__name__)
+SPECS = "a run folder, alexnet[:WEIGHTS.pth], hf:ORG/NAME[@REV] or hf:/folder"
 WHITEN = {"no": (False,), "yes": (True,), "both": (False, True)}
 
 
 class CommandParser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose every command takes ``-q``/``-v`` (dest ``verbosity``, a
-    ``logging`` level, absent when neither is given: read it with ``verbosity(args)``)."""
+    ``logging`` level, absent when neither is given: read it with ``verbosity(args)``).
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    ``add_parser(name, func=handler, json=True, ...)`` makes a command: ``func`` is its handler
+    ``(args) -> int``; ``json`` adds ``--json`` (its output is a table or a record)."""
+
+    def __init__(self, *args: Any, func: Callable[[argparse.Namespace], int] | None = None,
+                 json: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         g = self.add_mutually_exclusive_group()
         g.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=QUIET,
@@ -41,6 +50,12 @@ class CommandParser(argparse.ArgumentParser):
         g.add_argument("-v", "--verbose", dest="verbosity", action="store_const",
                        const=VERBOSE, default=argparse.SUPPRESS,
                        help="debug messages too (not shown by default)")
+        if json:
+            self.add_argument("--json", action="store_true",
+                              help="print the result as JSON on stdout (by default: a table or "
+                              "text for people); messages stay on stderr")
+        if func is not None:
+            self.set_defaults(func=func)
 
 
 def verbosity(args: argparse.Namespace) -> int:
@@ -66,14 +81,21 @@ def _alias(p: argparse.ArgumentParser, old: str, new: str, **kwargs: Any) -> Non
                    replacement=new, default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kwargs)
 
 
-def _shown(default: Any) -> str:
-    return " ".join(map(str, default)) if isinstance(default, list | tuple) else str(default)
+def add_model_option(p: Any, *, recorded: bool = False, default_text: str | None = None,
+                     required: bool = False) -> None:
+    """``--model SPEC``, the network; ``recorded``: the one an index records, given only when it
+    has moved (``p``: a parser or a group)."""
+    if recorded:
+        text = (f"the network's SPEC, if it is not where the index records it ({SPECS}); "
+                "checked against the index")
+    else:
+        text = f"the network: {SPECS}" + (f" (default: {default_text})" if default_text else "")
+    p.add_argument("--model", metavar="SPEC", required=required, help=text)
 
 
-def add_json_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true",
-                   help="print the result as JSON on stdout (by default: a table or text "
-                   "for people); messages stay on stderr")
+def add_index_dir_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("index_dir", metavar="INDEX_DIR",
+                   help="an index folder made by `neuralcodes index build`")
 
 
 def add_layer_option(p: argparse.ArgumentParser, *, many: bool, default: Any = None,
@@ -81,7 +103,7 @@ def add_layer_option(p: argparse.ArgumentParser, *, many: bool, default: Any = N
     """``--layer L6`` (``many``: ``--layer L6 [L7 ...]``, old spelling ``--layers``)."""
     what = "layers" if many else "the layer"
     what += ", or specs such as conv5:spoc" if specs else ", e.g. L6"
-    text = default_text or _shown(default)
+    text = default_text or " ".join(default)
     p.add_argument("--layer", nargs="+" if many else None, default=default, metavar="LAYER",
                    help=f"{what} (default {text})")
     if many:
@@ -122,24 +144,13 @@ def whiten_flag(value: str) -> bool:
 
 def add_qe_options(p: argparse.ArgumentParser, *, many: bool) -> None:
     """``--qe N`` (``many``: ``--qe N [N ...]``) and ``--qe-alpha`` (old spelling ``--alpha``)."""
-    if many:
-        p.add_argument("--qe", nargs="+", type=int, default=[0], metavar="N",
-                       help="query expansion sizes: each query averaged with its N first "
-                       "results (0: off) (default 0)")
-    else:
-        p.add_argument("--qe", type=int, default=0, metavar="N",
-                       help="query expansion with the N first results (default %(default)s, "
-                       "off)")
+    p.add_argument("--qe", nargs="+" if many else None, type=int, default=[0] if many else 0,
+                   metavar="N", help="query expansion" + (" sizes" if many else "") + ": each "
+                   "query averaged with its N first results (0: off) (default 0)")
     p.add_argument("--qe-alpha", type=float, default=0.0, metavar="A",
                    help="alpha-QE: weight the expanded results by similarity^A (default "
                    "%(default)s, average QE)")
     _alias(p, "--alpha", "--qe-alpha", type=float)
-
-
-def add_estimator_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--estimator", choices=choices(Estimator), default="spec",
-                   help="AP estimator: spec (docs/protocol.md) or trapezoid (the Oxford/Holidays "
-                   "code) (default %(default)s)")
 
 
 def add_bootstrap_option(p: argparse.ArgumentParser, default: int = 1000,
@@ -148,6 +159,20 @@ def add_bootstrap_option(p: argparse.ArgumentParser, default: int = 1000,
     zero = " (0: none)" if none else ""
     p.add_argument("--bootstrap", type=int, default=default, metavar="N",
                    help=f"bootstrap resamples of {what}{zero} (default %(default)s)")
+
+
+def add_scoring_options(p: argparse.ArgumentParser, **bootstrap: Any) -> None:
+    """``--estimator`` and ``--bootstrap`` (``bootstrap``: ``add_bootstrap_option``'s)."""
+    p.add_argument("--estimator", choices=choices(Estimator), default="spec",
+                   help="AP estimator: spec (docs/protocol.md) or trapezoid (the Oxford/Holidays "
+                   "code) (default %(default)s)")
+    add_bootstrap_option(p, **bootstrap)
+
+
+def add_download_options(p: argparse.ArgumentParser, file: str, home: str) -> None:
+    """``--dir`` (where the downloaded file is kept) and ``--url`` (another copy of ``file``)."""
+    p.add_argument("--dir", type=Path, help=f"where to keep it (default {home})")
+    p.add_argument("--url", help=f"another copy of {file} (default: the official one)")
 
 
 def add_device_option(p: argparse.ArgumentParser) -> None:

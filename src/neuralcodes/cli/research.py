@@ -15,25 +15,25 @@ from typing import Any
 
 from neuralcodes.artifacts import atomic_write_json, atomic_write_text
 from neuralcodes.cli.options import (
+    SPECS,
     WHITEN,
     add_bootstrap_option,
-    add_estimator_option,
-    add_json_option,
     add_layer_option,
+    add_model_option,
     add_pca_fit_option,
     add_pca_option,
     add_qe_options,
+    add_scoring_options,
     add_whiten_option,
     whiten_flag,
 )
-from neuralcodes.cli.output import jsonable, print_json
+from neuralcodes.cli.output import jsonable, print_result
 from neuralcodes.cli.progress_cli import ConsoleProgress
 from neuralcodes.config import Pooling, Recipe, choices
 from neuralcodes.tables import markdown_table
 
 log = logging.getLogger(__name__)
 POOLINGS = choices(Pooling)
-SPECS = "a run folder, alexnet[:WEIGHTS.pth], hf:ORG/NAME[@REV] or hf:/folder"
 
 
 def register(subparsers: Any) -> None:
@@ -49,7 +49,8 @@ def _register_sweep(subparsers: Any) -> None:
                               "expansion on a run's out-of-domain retrieval",
                               description="Sweep the code sets of a neuralcodes run folder (its "
                               "own network and out-of-domain task; for another network use "
-                              "folder-retrieval or benchmark with --model SPEC).")
+                              "folder-retrieval or benchmark with --model SPEC).",
+                              func=cmd_sweep, json=True)
     p.add_argument("run_dir", type=Path, help="a neuralcodes run folder with its codes (after "
                    "step 4)")
     add_layer_option(p, many=True, default=["L5", "L6", "L7"], specs=True)
@@ -59,34 +60,30 @@ def _register_sweep(subparsers: Any) -> None:
     add_pca_option(p, many=True, default_text="the run's PCA sizes; the full code is always in")
     add_whiten_option(p, both=True)
     add_qe_options(p, many=True)
-    _add_scoring_flags(p)
+    add_scoring_options(p)
     p.add_argument("--out", type=Path, help="where sweep.csv/.md and figures/sweep.png go "
                    "(default: the run folder)")
-    add_json_option(p)
-    p.set_defaults(func=cmd_sweep)
 
 
 def _register_finetune(subparsers: Any) -> None:
-    p = subparsers.add_parser("finetune", help="retrain a run's model on a labelled image folder")
+    p = subparsers.add_parser("finetune", help="retrain a run's model on a labelled image folder",
+                              func=cmd_finetune, json=True)
     p.add_argument("run_dir", type=Path, help="the run whose model is retrained")
     p.add_argument("--data", type=Path, required=True, help="a folder with one subfolder per class")
     p.add_argument("--out", type=Path, required=True, help="the new run folder")
     tune = _defaults("neuralcodes.research.finetune", "finetune")
-    p.add_argument("--epochs", type=int, default=tune["epochs"],
-                   help="at most this many epochs (default %(default)s)")
-    p.add_argument("--lr", type=float, default=tune["lr"],
-                   help="Adam learning rate (default %(default)s)")
-    p.add_argument("--val-fraction", type=float, default=tune["val_fraction"],
-                   help="held out per class for early stopping (default %(default)s)")
-    p.add_argument("--seed", type=int, default=tune["seed"],
-                   help="seed of the new head, the split and the batch order (default %(default)s)")
-    add_json_option(p)
-    p.set_defaults(func=cmd_finetune)
+    for flag, kind, text in (
+            ("--epochs", int, "at most this many epochs"),
+            ("--lr", float, "Adam learning rate"),
+            ("--val-fraction", float, "held out per class for early stopping"),
+            ("--seed", int, "seed of the new head, the split and the batch order")):
+        p.add_argument(flag, type=kind, default=tune[flag[2:].replace("-", "_")],
+                       help=f"{text} (default %(default)s)")
 
 
 def _register_compare(subparsers: Any) -> None:
     p = subparsers.add_parser("compare", help="two networks' codes on the same retrieval task, "
-                              "with a paired test")
+                              "with a paired test", func=cmd_compare, json=True)
     p.add_argument("run_a", metavar="A", help=f"network A, the reference: a model SPEC ({SPECS})")
     p.add_argument("run_b", metavar="B", help="network B, compared with A: a model SPEC")
     add_layer_option(p, many=True, default=None, specs=True,
@@ -94,17 +91,13 @@ def _register_compare(subparsers: Any) -> None:
                      "lacks it")
     p.add_argument("--data", type=Path, help="a labelled folder (default: A's out-of-domain "
                    "images when A is a run folder; required otherwise)")
-    add_estimator_option(p)
-    add_bootstrap_option(p, what="the 95 %% intervals and the paired test", none=False)
-    p.add_argument("--out", type=Path, help="write compare.md and compare.json there "
-                   "(default: not written)")
-    add_json_option(p)
-    p.set_defaults(func=cmd_compare)
+    add_scoring_options(p, what="the 95 %% intervals and the paired test", none=False)
+    _add_written_option(p, "compare")
 
 
 def _register_recipes(subparsers: Any) -> None:
     p = subparsers.add_parser("recipes", help="the demo experiment once per training recipe, "
-                              "compared")
+                              "compared", func=cmd_recipes, json=True)
     p.add_argument("--out", type=Path, required=True, help="one run folder per recipe goes here")
     runs = _defaults("neuralcodes.research.recipes", "run_recipes")
     p.add_argument("--recipes", nargs="+", default=list(runs["recipes"]), metavar="RECIPE",
@@ -112,16 +105,15 @@ def _register_recipes(subparsers: Any) -> None:
                    f"reference (default {' '.join(runs['recipes'])})")
     add_bootstrap_option(p, runs["n_bootstrap"], "the 95 %% intervals and the paired tests",
                          none=False)
-    add_json_option(p)
-    p.set_defaults(func=cmd_recipes)
 
 
 def _register_folder_retrieval(subparsers: Any) -> None:
     p = subparsers.add_parser("folder-retrieval", help="retrieval scores on your own labelled "
-                              "folder (each image queries the rest)")
+                              "folder (each image queries the rest)",
+                              func=cmd_folder_retrieval, json=True)
     p.add_argument("folder", type=Path, help="one subfolder of images per class")
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--model", metavar="SPEC", help=f"the network: {SPECS}")
+    add_model_option(g)
     g.add_argument("--alexnet", type=Path, metavar="WEIGHTS", help="deprecated: "
                    "--model alexnet:WEIGHTS.pth")
     add_layer_option(p, many=True, default=None, specs=True,
@@ -132,16 +124,14 @@ def _register_folder_retrieval(subparsers: Any) -> None:
     add_pca_fit_option(p, "a folder of images to fit PCA on (default: the evaluated images "
                        "themselves, flagged in the table as optimistic)", old="--pca-fit")
     add_qe_options(p, many=False)
-    _add_scoring_flags(p)
-    p.add_argument("--out", type=Path, help="write folder-retrieval.md and .json there "
+    add_scoring_options(p)
+    _add_written_option(p, "folder-retrieval")
+
+
+def _add_written_option(p: argparse.ArgumentParser, name: str) -> None:
+    """``--out DIR``: where ``_show`` writes the table and its JSON."""
+    p.add_argument("--out", type=Path, help=f"write {name}.md and {name}.json there "
                    "(default: not written)")
-    add_json_option(p)
-    p.set_defaults(func=cmd_folder_retrieval)
-
-
-def _add_scoring_flags(p: argparse.ArgumentParser) -> None:
-    add_estimator_option(p)
-    add_bootstrap_option(p)
 
 
 def _defaults(module: str, function: str) -> dict[str, Any]:
@@ -152,10 +142,7 @@ def _defaults(module: str, function: str) -> dict[str, Any]:
 
 def _show(args: argparse.Namespace, text: str, data: Any, name: str) -> None:
     """The table on stdout (``--json``: ``data``), and both in ``args.out`` when given."""
-    if args.json:
-        print_json(data)
-    else:
-        print(text)
+    print_result(args.json, data, text)
     if args.out is None:
         return
     args.out.mkdir(parents=True, exist_ok=True)
@@ -175,10 +162,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                  whiten=WHITEN[args.whiten], qe=args.qe, qe_alpha=args.qe_alpha,
                  estimator=args.estimator, n_bootstrap=args.bootstrap, progress=ConsoleProgress())
     files = write_sweep(rows, args.out or args.run_dir)
-    if args.json:
-        print_json({"rows": rows, "written": files})
-    else:
-        print(sweep_markdown(rows))
+    print_result(args.json, {"rows": rows, "written": files}, sweep_markdown(rows))
     log.info("written: %s, %s, %s", files["csv"], files["md"], files["png"])
     return 0
 
@@ -188,12 +172,10 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 
     r = finetune(args.run_dir, args.data, args.out, epochs=args.epochs, lr=args.lr,
                  val_fraction=args.val_fraction, seed=args.seed, progress=ConsoleProgress())
-    if args.json:
-        print_json(r)
-        return 0
-    print(f"fine-tuned {r.epochs} epochs: validation accuracy {r.val_accuracy:.3f}; new head "
-          f"{', '.join(r.reinitialised)}; parent model {r.parent_model_hash} -> {r.model_hash}")
-    print(f"run folder: {r.run_dir}  (compare: neuralcodes compare {args.run_dir} {r.run_dir})")
+    print_result(args.json, r, f"fine-tuned {r.epochs} epochs: validation accuracy "
+                 f"{r.val_accuracy:.3f}; new head {', '.join(r.reinitialised)}; parent model "
+                 f"{r.parent_model_hash} -> {r.model_hash}\nrun folder: {r.run_dir}  (compare: "
+                 f"neuralcodes compare {args.run_dir} {r.run_dir})")
     return 0
 
 

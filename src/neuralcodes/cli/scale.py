@@ -14,10 +14,10 @@ def register(subparsers: Any) -> None:
         "train-ddp", help="step 2 with DistributedDataParallel; run it under torchrun",
         description="Train a prepared run folder on several processes (GPUs or CPU cores): "
         "torchrun --nproc-per-node N -m neuralcodes train-ddp RUN_DIR. --batch-size of the run "
-        "is the global batch, split across the processes; rank 0 writes the run folder.")
+        "is the global batch, split across the processes; rank 0 writes the run folder.",
+        func=_train_ddp)
     p.add_argument("run_dir", help="a run folder made by `neuralcodes prepare`")
     p.add_argument("--resume", action="store_true", help="continue from checkpoint.pt")
-    p.set_defaults(func=_train_ddp)
 
 
 def _train_ddp(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from neuralcodes.cli.options import add_device_option, add_json_option, add_qe_options
+from neuralcodes.cli.options import add_device_option, add_model_option, add_qe_options
 from neuralcodes.cli.output import print_json
 from neuralcodes.names import shown
 
@@ -13,23 +13,21 @@ from neuralcodes.names import shown
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "search", help="find the indexed images most similar to an image",
-        description="Search an index built with `neuralcodes index build` by example image.")
+        description="Search an index built with `neuralcodes index build` by example image.",
+        func=_search, json=True)
     parser.add_argument("index_dir", help="an index folder made by `neuralcodes index build`")
     parser.add_argument("query", metavar="QUERY_IMAGE", help="any image file")
     parser.add_argument("-k", type=int, default=10, help="how many results (default %(default)s)")
-    add_json_option(parser)
     parser.add_argument("--grid", metavar="OUT_IMAGE", help="also draw the query and the results "
                         "into this file: PNG (.png) or JPEG (.jpg, .jpeg), in a folder that "
                         "exists (default: no drawing)")
-    parser.add_argument("--model", metavar="SPEC", help="the network's SPEC, if it is not "
-                        "where the index records it (checked against the index)")
+    add_model_option(parser, recorded=True)
     add_device_option(parser)
     add_qe_options(parser, many=False)
     parser.add_argument("--nprobe", type=int, help="IVF indexes: lists visited per query "
                         "(default: the one saved at build)")
     parser.add_argument("--ef-search", type=int, help="HNSW indexes: efSearch (default: the "
                         "one saved at build)")
-    parser.set_defaults(func=_search)
 
 
 def _search(args: argparse.Namespace) -> int:

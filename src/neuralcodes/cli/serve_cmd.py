@@ -7,7 +7,7 @@ import ipaddress
 import logging
 from typing import Any
 
-from neuralcodes.cli.options import verbosity
+from neuralcodes.cli.options import add_index_dir_argument, add_model_option, verbosity
 from neuralcodes.images import MAX_PIXELS
 from neuralcodes.serve.uploads import DEFAULT_MAX_UPLOAD_BYTES
 
@@ -23,23 +23,20 @@ def register(subparsers: Any) -> None:
         description="Serve INDEX_DIR: a search page at http://HOST:PORT/ (drop an image, see the "
         "nearest ones), a JSON API under /api and its OpenAPI description at /openapi.json "
         "(listed at /docs). Needs the serve extra: pip install 'neuralcodes[serve]'.",
+        func=run_serve,
     )
-    p.add_argument("index_dir", metavar="INDEX_DIR",
-                   help="an index made by `neuralcodes index build`")
+    add_index_dir_argument(p)
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this computer only; 0.0.0.0 lets "
                    "anyone on the network search and see the indexed images)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument("--model", metavar="SPEC", default=None,
-                   help="the network that built the index, if it is not where the index records "
-                   "it (default: the one it records; checked against the index)")
+    add_model_option(p, recorded=True)
     p.add_argument("--max-upload-mb", type=_positive, default=DEFAULT_MAX_UPLOAD_BYTES / MIB,
                    help="largest query image accepted, in MiB (default 20)")
     p.add_argument("--max-megapixels", type=_positive, default=MAX_PIXELS / 1e6,
                    help="largest query image accepted, in megapixels: refuses decompression "
                    f"bombs before decoding them (default {MAX_PIXELS / 1e6:.1f}, the limit of "
                    "every image reader)")
-    p.set_defaults(func=run_serve)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -72,10 +69,8 @@ def _announce(host: str, port: int, n_images: int) -> None:
 
 
 def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
 

@@ -38,16 +38,10 @@ def quiet_on_broken_pipe(command: Callable[[], int]) -> int:
             raise
         sys.stdout.flush()
         return status
-    except BrokenPipeError:
-        return quiet_broken_pipe()
-
-
-def quiet_broken_pipe() -> int:
-    """Point stdout at ``/dev/null`` (its reader has gone) and return the exit status."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
-        pass  # no file descriptor behind stdout (a test's capture): nothing is flushed to a pipe
-    return BROKEN_PIPE_STATUS
+    except BrokenPipeError:  # its reader has gone: stdout pointed at /dev/null
+        with contextlib.suppress(OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            # no file descriptor behind stdout (a test's capture): nothing is flushed to a pipe
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        return BROKEN_PIPE_STATUS

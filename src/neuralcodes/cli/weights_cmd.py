@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
+from neuralcodes.cli.options import add_download_options
 from neuralcodes.cli.progress_cli import ConsoleProgress
 
 
@@ -17,13 +17,11 @@ def register(subparsers: Any) -> None:
         "alexnet-owt-7be5be79.pth, 233 MB) for --model alexnet: resumable, verified against the "
         "SHA-256 prefix in its name, written atomically. Without a network, copy the file into "
         "the folder by hand or name it with --model alexnet:PATH.pth.",
+        func=cmd_weights,
     )
     p.add_argument("network", choices=("alexnet",), help="the network to fetch")
-    p.add_argument("--dir", type=Path, default=None,
-                   help="where to keep it (default $NEURALCODES_HOME/weights, "
-                   "~/.cache/neuralcodes/weights without it)")
-    p.add_argument("--url", default=None, help="another copy of alexnet-owt-7be5be79.pth")
-    p.set_defaults(func=cmd_weights)
+    add_download_options(p, "alexnet-owt-7be5be79.pth", "$NEURALCODES_HOME/weights, "
+                         "~/.cache/neuralcodes/weights without it")
 
 
 def cmd_weights(args: argparse.Namespace) -> int:
