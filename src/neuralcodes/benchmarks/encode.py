@@ -10,7 +10,6 @@ the network's own preprocessing (EXIF orientation, resizing) to the crop.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -18,19 +17,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from neuralcodes.benchmarks.config import BenchmarkConfig
 from neuralcodes.benchmarks.dataset import BBox
 from neuralcodes.benchmarks.encoder import ImageEncoder
 from neuralcodes.errors import ConfigError, DataError
 from neuralcodes.images import image_errors, open_image
+from neuralcodes.images.readfile import default_workers
 from neuralcodes.progress import Progress, ensure
 
 logger = logging.getLogger(__name__)
 
 Source = tuple[Path, BBox | None]  # an image file and the box to crop it to (None: whole)
-
-
-def default_workers() -> int:
-    return max(1, min(8, os.cpu_count() or 1))
 
 
 def crop(file: Path, bbox: BBox) -> Image.Image:
@@ -49,19 +46,19 @@ def load(encoder: ImageEncoder, source: Source) -> np.ndarray:
 def encode_sources(
     encoder: ImageEncoder,
     sources: Sequence[Source],
+    config: BenchmarkConfig,
     *,
-    batch_size: int = 64,
-    workers: int | None = None,
+    what: str,
     progress: Progress | None = None,
-    what: str = "images",
 ) -> tuple[np.ndarray, dict[int, str]]:
     """Codes (M, D) float32 of ``sources`` and ``{index: problem}`` of those that could not be
-    read (their rows stay zero; the caller decides whether that is fatal)."""
-    n, dim = len(sources), int(encoder.dim)
+    read (their rows stay zero; the caller decides whether that is fatal), in batches of
+    ``config.batch_size`` decoded by ``config.workers`` threads."""
+    n, dim, batch_size = len(sources), int(encoder.dim), config.batch_size
     codes = np.zeros((n, dim), np.float32)  # (M, D)
     failed: dict[int, str] = {}
     starts = list(range(0, n, batch_size))
-    with ThreadPoolExecutor(max_workers=workers or default_workers()) as pool:
+    with ThreadPoolExecutor(max_workers=config.workers or default_workers()) as pool:
 
         def submit(start: int) -> list[tuple[int, Future[np.ndarray]]]:
             stop = min(start + batch_size, n)

@@ -29,7 +29,7 @@ import numpy as np
 
 from neuralcodes.artifacts import atomic_save_npy, atomic_write_json, atomic_write_text, read_json
 from neuralcodes.benchmarks.scores import SetupScores
-from neuralcodes.errors import ConfigError, DataError, NeuralCodesError
+from neuralcodes.errors import ConfigError, NeuralCodesError
 from neuralcodes.stats import bootstrap_ci
 
 RESULT_ARTIFACT = "benchmark-result"
@@ -134,10 +134,3 @@ def write_codes(folder: Path, database: np.ndarray, queries: np.ndarray,
     atomic_save_npy(codes / "queries.npy", np.ascontiguousarray(queries, np.float32))
     atomic_write_json(codes / "manifest.json", manifest)
 
-
-def load_result(folder: str | Path) -> dict[str, Any]:
-    """``results.json`` of a result folder (checked to be one)."""
-    folder = Path(folder)
-    if not is_result(folder):
-        raise DataError(folder, "not a benchmark result folder (no config.json of one)")
-    return dict(read_json(folder / "results.json"))

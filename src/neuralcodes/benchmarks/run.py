@@ -22,7 +22,6 @@ from neuralcodes.benchmarks.encode import encode_sources
 from neuralcodes.benchmarks.encoder import ImageEncoder
 from neuralcodes.benchmarks.figure import benchmark_figure
 from neuralcodes.benchmarks.paper import figures_for
-from neuralcodes.benchmarks.rank import rank
 from neuralcodes.benchmarks.report import result_text
 from neuralcodes.benchmarks.results import (
     RESULT_ARTIFACT,
@@ -37,6 +36,7 @@ from neuralcodes.benchmarks.scores import NS_DEPTH, SetupScores, score
 from neuralcodes.errors import ConfigError, DataError
 from neuralcodes.images import scan_images
 from neuralcodes.progress import Progress
+from neuralcodes.search import knn
 
 logger = logging.getLogger(__name__)
 
@@ -70,11 +70,7 @@ def run_benchmark(config: BenchmarkConfig, encoder: ImageEncoder, out: str | Pat
     codes = encode_dataset(dataset, encoder, config, progress)
     if config.pca is not None:
         codes = compress(codes, config, encoder, fit_files, progress)
-    depth = max(NS_DEPTH, config.figure_k) if dataset.metric == "ns" else None
-    exclude = (np.array([q.db_index for q in dataset.queries], dtype=np.int64)
-               if dataset.leave_query_out else None)
-    ids, dists = rank(codes.queries, codes.database, valid=codes.valid, exclude=exclude,
-                      depth=depth)  # (Q, n), (Q, n)
+    ids, dists = rank(codes, dataset, config.figure_k)  # (Q, n), (Q, n)
     scores = score(dataset, ids)
     rows = summarise(scores, dataset.metric, config.n_bootstrap, config.seed)
     paper = figures_for(config.name, encoder.layer, config.pca)
@@ -121,10 +117,8 @@ def _check_pca_size(config: BenchmarkConfig, encoder: ImageEncoder, n_fit: int) 
 def encode_dataset(dataset: Dataset, encoder: ImageEncoder, config: BenchmarkConfig,
                    progress: Progress | None = None) -> Codes:
     """Codes of the database and of the queries; an unreadable query is fatal."""
-    kw: dict[str, Any] = {"batch_size": config.batch_size, "workers": config.workers or None,
-                          "progress": progress}
-    db, failed = encode_sources(encoder, [(f, None) for f in dataset.files], what="database",
-                                **kw)  # (N, D)
+    db, failed = encode_sources(encoder, [(f, None) for f in dataset.files], config,
+                                what="database", progress=progress)  # (N, D)
     own = [i for i, q in enumerate(dataset.queries) if q.bbox is None and q.db_index is not None]
     reused = set(own)  # queries that are database images: their codes are reused
     other = [i for i in range(len(dataset.queries)) if i not in reused]
@@ -136,7 +130,8 @@ def encode_dataset(dataset: Dataset, encoder: ImageEncoder, config: BenchmarkCon
             raise DataError(dataset.files[index], f"a query image cannot be read: {failed[index]}")
         queries[i] = db[index]
     sources = [(dataset.queries[i].file, dataset.queries[i].bbox) for i in other]
-    encoded, q_failed = encode_sources(encoder, sources, what="queries", **kw)
+    encoded, q_failed = encode_sources(encoder, sources, config, what="queries",
+                                       progress=progress)
     if q_failed:
         first = min(q_failed)
         raise DataError(sources[first][0], f"a query image cannot be read: {q_failed[first]}")
@@ -155,9 +150,8 @@ def compress(codes: Codes, config: BenchmarkConfig, encoder: ImageEncoder, fit_f
     if config.pca_on_self:
         fit = codes.database[codes.valid]  # (N', D)
     else:
-        x, failed = encode_sources(encoder, [(f, None) for f in fit_files], what="PCA fit set",
-                                   batch_size=config.batch_size, workers=config.workers or None,
-                                   progress=progress)
+        x, failed = encode_sources(encoder, [(f, None) for f in fit_files], config,
+                                   what="PCA fit set", progress=progress)
         fit = np.delete(x, list(failed), axis=0)  # (n_fit, D)
     fitted_on = "self" if config.pca_on_self else str(config.pca_fit_on)
     pca = fit_pca(fit, config.pca, whiten=config.whiten,
@@ -166,6 +160,24 @@ def compress(codes: Codes, config: BenchmarkConfig, encoder: ImageEncoder, fit_f
             "on_database": config.pca_on_self, "n_fit": len(fit), "model": pca}
     return Codes(apply_pca(pca, codes.database), apply_pca(pca, codes.queries), codes.valid,
                  codes.skipped, info)
+
+
+def rank(codes: Codes, dataset: Dataset, figure_k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each query's ranking of the readable database images by exact Euclidean search, ties by
+    smaller database id, its own image left out where the benchmark says so, as deep as the
+    scores and the figure need: ``(ids (Q, k) int64, distances (Q, k) float32)``, nearest first,
+    ids into the database."""
+    rows = np.flatnonzero(codes.valid)  # (N',)
+    excl = None
+    if dataset.leave_query_out:
+        where = np.full(len(codes.valid), -1, dtype=np.int64)
+        where[rows] = np.arange(len(rows))
+        own = np.array([q.db_index for q in dataset.queries], dtype=np.int64)  # (Q,)
+        excl = where[own]  # (Q,) into the valid rows (a query's image is always readable)
+    available = len(rows) - (1 if excl is not None else 0)
+    k = min(max(NS_DEPTH, figure_k), available) if dataset.metric == "ns" else available
+    dists, found = knn(codes.queries, codes.database[rows], k, exclude=excl)  # (Q, k), (Q, k)
+    return rows[found], dists
 
 
 def encoder_record(encoder: ImageEncoder) -> dict[str, Any]:
