@@ -14,11 +14,11 @@ from neuralcodes.model import create_model
 from neuralcodes.models.alexnet import INPUT_SIZE
 from neuralcodes.research.folder_retrieval import folder_retrieval
 from neuralcodes.research.folders import read_labelled_folder
-from neuralcodes.research.networks import Network, run_model
+from neuralcodes.research.networks import Network, open_spec
 
 
 def test_rows_for_each_code_size_and_qe(tiny_run: Path, labelled: Path) -> None:
-    net = run_model(tiny_run)
+    net = open_spec(tiny_run)
     rows = folder_retrieval(labelled, net, codes=["L6", "conv5:spoc"], pca=[4, 64], qe=2,
                             n_bootstrap=20)
     keys = [(r.codes, r.pca, r.qe) for r in rows]

@@ -17,7 +17,7 @@ benchmark without encoding anything; ``neuralcodes.benchmarks.scores`` holds the
 from neuralcodes.benchmarks.catalog import DESCRIPTION, read_benchmark
 from neuralcodes.benchmarks.config import BenchmarkConfig
 from neuralcodes.benchmarks.dataset import NAMES, Dataset, Query, Relevance
-from neuralcodes.benchmarks.encoder import ImageEncoder
+from neuralcodes.benchmarks.encode import ImageEncoder
 from neuralcodes.benchmarks.run import BenchmarkResult, run_benchmark
 from neuralcodes.benchmarks.sources import SOURCES, download_benchmark
 

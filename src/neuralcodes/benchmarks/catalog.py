@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from neuralcodes.benchmarks.dataset import NAMES, Dataset
-from neuralcodes.errors import ConfigError
+from neuralcodes.benchmarks.dataset import Dataset, check_name
+from neuralcodes.benchmarks.holidays import read_holidays
+from neuralcodes.benchmarks.oxford import read_oxford, read_revisited
+from neuralcodes.benchmarks.ukbench import read_ukbench
 
 DESCRIPTION = {
     "holidays": "INRIA Holidays: 1,491 images, 500 queries; mAP, query left out "
@@ -25,20 +27,11 @@ DESCRIPTION = {
 
 def read_benchmark(name: str, data: str | Path, *, rotated: str | Path | None = None) -> Dataset:
     """The benchmark ``name`` read from its folder ``data`` and validated (nothing encoded)."""
+    name = check_name(name)
     if name == "holidays":
-        from neuralcodes.benchmarks.holidays import read_holidays
-
         return read_holidays(data, rotated=rotated)
     if name in ("oxford5k", "paris6k"):
-        from neuralcodes.benchmarks.oxford import read_oxford
-
         return read_oxford(data, name)  # type: ignore[arg-type]
     if name in ("roxford5k", "rparis6k"):
-        from neuralcodes.benchmarks.revisited import read_revisited
-
         return read_revisited(data, name)  # type: ignore[arg-type]
-    if name == "ukbench":
-        from neuralcodes.benchmarks.ukbench import read_ukbench
-
-        return read_ukbench(data)
-    raise ConfigError(f"unknown benchmark {name!r}; choose one of {', '.join(NAMES)}")
+    return read_ukbench(data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from neuralcodes.benchmarks.dataset import NAMES, BenchmarkName
+from neuralcodes.benchmarks.dataset import BenchmarkName, check_name
 from neuralcodes.errors import ConfigError
 
 SELF = "self"  # --pca-fit-on self: PCA fitted on the benchmark's own database (flagged)
@@ -29,8 +29,7 @@ class BenchmarkConfig:
     figure_k: int = 6  # results shown per query
 
     def __post_init__(self) -> None:
-        if self.name not in NAMES:
-            raise ConfigError(f"unknown benchmark {self.name!r}; choose one of {', '.join(NAMES)}")
+        check_name(self.name)
         if self.pca is not None and self.pca < 1:
             raise ConfigError(f"--pca must be at least 1, got {self.pca}")
         if self.pca is not None and not self.pca_fit_on:

@@ -8,6 +8,7 @@ Database images are numbered 0..N-1 in the order of ``files``; every id below is
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from neuralcodes.errors import DataError
+from neuralcodes.errors import ConfigError, DataError
 
 BenchmarkName = Literal["holidays", "oxford5k", "paris6k", "roxford5k", "rparis6k", "ukbench"]
 NAMES: tuple[BenchmarkName, ...] = (
@@ -23,6 +24,13 @@ NAMES: tuple[BenchmarkName, ...] = (
 )
 Metric = Literal["map", "revisited", "ns"]
 BBox = tuple[float, float, float, float]  # x1, y1, x2, y2 in the stored image's pixels
+
+
+def check_name(name: str) -> BenchmarkName:
+    """``name`` if it is one of ``NAMES``; a ``ConfigError`` listing them otherwise."""
+    if name not in NAMES:
+        raise ConfigError(f"unknown benchmark {name!r}; choose one of {', '.join(NAMES)}")
+    return name  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,21 @@ def index_images(folder: Path, suffix: str = ".jpg") -> dict[str, Path]:
                 raise DataError(Path(dirpath, f), f"a second image named {stem}{suffix} "
                                 f"(the first is {found[stem]}); the names must be unique")
             found[stem] = Path(dirpath, f)
+    return found
+
+
+def find_images(folder: Path, layout: str, pattern: re.Pattern[str] | None = None,
+                named: str = "") -> dict[str, Path]:
+    """``index_images`` of ``folder``, which must exist (``layout`` says what it holds) and hold
+    images; with ``pattern``, each named as it matches (``named``: "Holidays images (NNNNNN.jpg)"),
+    so that another dataset's folder is refused."""
+    found = index_images(require_dir(folder, layout))
+    if not found:
+        raise DataError(folder, "no .jpg images here")
+    bad = sorted(s for s in found if pattern is not None and not pattern.match(s))
+    if bad:
+        raise DataError(folder, f"{len(bad)} images are not named like {named}, e.g. "
+                        f"{found[bad[0]].name}: is this another dataset?")
     return found
 
 

@@ -20,7 +20,7 @@ from PIL import Image
 from neuralcodes.artifacts import atomic_write_bytes
 from neuralcodes.benchmarks.dataset import BBox, Dataset, Relevance
 from neuralcodes.errors import DataError
-from neuralcodes.figures import OTHER, SAME
+from neuralcodes.figures import OTHER, SAME, new_figure
 from neuralcodes.images import image_errors, open_image, orient, to_rgb
 
 JUNK = "#969696"
@@ -56,15 +56,11 @@ def thumbnail(file: Path, bbox: BBox | None = None, size: int = 160) -> np.ndarr
 def plot_queries(rows: Sequence[tuple[Shown, Sequence[Shown]]], path: str | Path,
                  title: str) -> Path:
     """One row per query: the query, then its results; a legend of the frame colours."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
     ncols = 1 + max(len(results) for _, results in rows)
-    fig, axes = plt.subplots(len(rows), ncols, figsize=(1.7 * ncols, 1.9 * len(rows) + 0.6),
-                             squeeze=False)
+    fig = new_figure(1.7 * ncols, 1.9 * len(rows) + 0.6)
+    axes = fig.subplots(len(rows), ncols, squeeze=False)
     for r, (query, results) in enumerate(rows):
         for c, tile in enumerate([query, *results]):
             _tile(axes[r, c], tile)
@@ -77,7 +73,6 @@ def plot_queries(rows: Sequence[tuple[Shown, Sequence[Shown]]], path: str | Path
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.6 / fig.get_figheight()), pad=0.4)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
     atomic_write_bytes(path, buf.getvalue())
     return Path(path)
 

@@ -28,6 +28,7 @@ from neuralcodes.benchmarks.dataset import (
     Query,
     Relevance,
     completeness,
+    find_images,
     ids,
     index_images,
     missing_error,
@@ -42,14 +43,9 @@ _NAME = re.compile(r"^\d{6}$")
 def read_holidays(root: str | Path, rotated: str | Path | None = None) -> Dataset:
     """The Holidays benchmark in ``root`` (see the module docstring), validated."""
     root = Path(root)
-    jpg = require_dir(root / "jpg", "a Holidays folder holds its images in jpg/ (NNNNNN.jpg)")
-    found = index_images(jpg)
-    if not found:
-        raise DataError(jpg, "no .jpg images here")
-    bad = sorted(s for s in found if not _NAME.match(s))
-    if bad:
-        raise DataError(jpg, f"{len(bad)} images are not named like Holidays images "
-                        f"(NNNNNN.jpg), e.g. {found[bad[0]].name}: is this another dataset?")
+    jpg = root / "jpg"
+    found = find_images(jpg, "a Holidays folder holds its images in jpg/ (NNNNNN.jpg)", _NAME,
+                        "Holidays images (NNNNNN.jpg)")
     _check_listed(root, found)
     names = sorted(found)
     files = [found[n] for n in names]

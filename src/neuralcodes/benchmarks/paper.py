@@ -14,7 +14,6 @@ row)`` (``dims=None`` for the full-size codes), never from memory or from a seco
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 SOURCE = ("Babenko et al., Neural Codes for Image Retrieval, ECCV 2014 (arXiv:1404.1777 v2), "
@@ -38,9 +37,6 @@ class PaperFigure:
 FIGURES: tuple[PaperFigure, ...] = ()
 
 
-def figures_for(
-    benchmark: str, layer: str, dims: int | None,
-    figures: Sequence[PaperFigure] = FIGURES,
-) -> list[PaperFigure]:
+def figures_for(benchmark: str, layer: str, dims: int | None) -> list[PaperFigure]:
     """The paper's figures for this benchmark, layer and code size (none when it gives none)."""
-    return [f for f in figures if (f.benchmark, f.layer, f.dims) == (benchmark, layer, dims)]
+    return [f for f in FIGURES if (f.benchmark, f.layer, f.dims) == (benchmark, layer, dims)]

@@ -27,9 +27,19 @@ from typing import Any
 
 import numpy as np
 
-from neuralcodes.artifacts import atomic_save_npy, atomic_write_json, atomic_write_text, read_json
+from neuralcodes.artifacts import (
+    atomic_save_npy,
+    atomic_write_json,
+    atomic_write_text,
+    provenance,
+    read_json,
+)
+from neuralcodes.benchmarks.config import BenchmarkConfig
+from neuralcodes.benchmarks.dataset import Dataset
+from neuralcodes.benchmarks.encode import Codes, ImageEncoder
+from neuralcodes.benchmarks.paper import PaperFigure
 from neuralcodes.benchmarks.scores import SetupScores
-from neuralcodes.errors import ConfigError, DataError, NeuralCodesError
+from neuralcodes.errors import ConfigError, NeuralCodesError
 from neuralcodes.stats import bootstrap_ci
 
 RESULT_ARTIFACT = "benchmark-result"
@@ -114,30 +124,42 @@ def _num(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
 
 
-def write_tables(folder: Path, rows: list[dict[str, Any]], summary: dict[str, Any],
-                 text: str) -> None:
-    """per_query.csv/.json and results.json/.md."""
+def encoder_record(encoder: ImageEncoder) -> dict[str, Any]:
+    """The encoder's fingerprint with its kind (a fingerprint without one is a run folder's)
+    and the model SPEC it was opened with, when it has one."""
+    fp = encoder.fingerprint()
+    spec = getattr(encoder, "spec", None)
+    return {"kind": fp.get("kind", "run"), **fp, **({"spec": str(spec)} if spec else {})}
+
+
+def write_result(folder: Path, config: BenchmarkConfig, encoder: ImageEncoder, dataset: Dataset,
+                 codes: Codes, scores: Mapping[str, SetupScores], rows: list[dict[str, Any]],
+                 text: str, paper: Sequence[PaperFigure]) -> None:
+    """Every file of the result folder (see the module docstring) but the figure."""
+    pca = None if codes.pca is None else {k: v for k, v in codes.pca.items() if k != "model"}
+    made_by = {"benchmark": config.name, "encoder": encoder_record(encoder),
+               "layer": encoder.layer, "code_dim": int(encoder.dim),
+               "dims": int(codes.database.shape[1]), "pca": pca}
+    for name, x in (("database", codes.database), ("queries", codes.queries)):
+        atomic_save_npy(folder / "codes" / f"{name}.npy", np.ascontiguousarray(x, np.float32))
+    query_names = [q.name for q in dataset.queries]
+    atomic_write_json(folder / "codes" / "manifest.json", {
+        **provenance("benchmark-codes", **made_by), "database": list(dataset.names),
+        "queries": query_names, "skipped": codes.skipped})
+    if codes.pca is not None:
+        from neuralcodes.postprocess.pca import save_pca
+
+        save_pca(codes.pca["model"], folder / "codes" / "pca.npz")
+    per_query = per_query_rows(query_names, scores, dataset.metric)
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=list(per_query[0]), lineterminator="\n")
     writer.writeheader()
-    writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
+    writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in per_query)
     atomic_write_text(folder / "per_query.csv", buf.getvalue())
-    atomic_write_json(folder / "per_query.json", rows)
-    atomic_write_json(folder / "results.json", summary)
+    atomic_write_json(folder / "per_query.json", per_query)
+    atomic_write_json(folder / "results.json",
+                      {**made_by, "results": rows, "paper": [vars(f) for f in paper]})
     atomic_write_text(folder / "results.md", text)
-
-
-def write_codes(folder: Path, database: np.ndarray, queries: np.ndarray,
-                manifest: dict[str, Any]) -> None:
-    codes = folder / "codes"
-    atomic_save_npy(codes / "database.npy", np.ascontiguousarray(database, np.float32))
-    atomic_save_npy(codes / "queries.npy", np.ascontiguousarray(queries, np.float32))
-    atomic_write_json(codes / "manifest.json", manifest)
-
-
-def load_result(folder: str | Path) -> dict[str, Any]:
-    """``results.json`` of a result folder (checked to be one)."""
-    folder = Path(folder)
-    if not is_result(folder):
-        raise DataError(folder, "not a benchmark result folder (no config.json of one)")
-    return dict(read_json(folder / "results.json"))
+    atomic_write_json(folder / "config.json", {
+        **provenance(RESULT_ARTIFACT, **made_by), "config": config.to_dict(),
+        "data": dataset.summary(), "skipped": codes.skipped})

@@ -14,29 +14,19 @@ from typing import Any
 
 import numpy as np
 
-from neuralcodes.artifacts import atomic_write_json, provenance
 from neuralcodes.benchmarks.catalog import read_benchmark
 from neuralcodes.benchmarks.config import BenchmarkConfig
 from neuralcodes.benchmarks.dataset import Dataset
-from neuralcodes.benchmarks.encode import encode_sources
-from neuralcodes.benchmarks.encoder import ImageEncoder
+from neuralcodes.benchmarks.encode import Codes, ImageEncoder, compress, encode_dataset
 from neuralcodes.benchmarks.figure import benchmark_figure
 from neuralcodes.benchmarks.paper import figures_for
-from neuralcodes.benchmarks.rank import rank
 from neuralcodes.benchmarks.report import result_text
-from neuralcodes.benchmarks.results import (
-    RESULT_ARTIFACT,
-    check_out,
-    per_query_rows,
-    staged,
-    summarise,
-    write_codes,
-    write_tables,
-)
+from neuralcodes.benchmarks.results import check_out, staged, summarise, write_result
 from neuralcodes.benchmarks.scores import NS_DEPTH, SetupScores, score
 from neuralcodes.errors import ConfigError, DataError
 from neuralcodes.images import scan_images
 from neuralcodes.progress import Progress
+from neuralcodes.search import knn
 
 logger = logging.getLogger(__name__)
 
@@ -47,15 +37,6 @@ class BenchmarkResult:
     rows: list[dict[str, Any]]  # one per setup: value, ci95, n_queries (, precision_at)
     text: str  # results.md
     scores: dict[str, SetupScores]
-
-
-@dataclass(frozen=True)
-class Codes:
-    database: np.ndarray  # (N, D) float32
-    queries: np.ndarray  # (Q, D) float32
-    valid: np.ndarray  # (N,) bool: readable database images
-    skipped: list[str]  # names of the unreadable ones
-    pca: dict[str, Any] | None = None
 
 
 def run_benchmark(config: BenchmarkConfig, encoder: ImageEncoder, out: str | Path, *,
@@ -70,18 +51,14 @@ def run_benchmark(config: BenchmarkConfig, encoder: ImageEncoder, out: str | Pat
     codes = encode_dataset(dataset, encoder, config, progress)
     if config.pca is not None:
         codes = compress(codes, config, encoder, fit_files, progress)
-    depth = max(NS_DEPTH, config.figure_k) if dataset.metric == "ns" else None
-    exclude = (np.array([q.db_index for q in dataset.queries], dtype=np.int64)
-               if dataset.leave_query_out else None)
-    ids, dists = rank(codes.queries, codes.database, valid=codes.valid, exclude=exclude,
-                      depth=depth)  # (Q, n), (Q, n)
+    ids, dists = rank(codes, dataset, config.figure_k)  # (Q, n), (Q, n)
     scores = score(dataset, ids)
     rows = summarise(scores, dataset.metric, config.n_bootstrap, config.seed)
     paper = figures_for(config.name, encoder.layer, config.pca)
     text = result_text(config.name, encoder.layer, codes.database.shape[1], dataset.summary(),
                        rows, codes.pca, paper, codes.skipped)
     with staged(out) as tmp:
-        _write(tmp, config, encoder, dataset, codes, scores, rows, text, paper)
+        write_result(tmp, config, encoder, dataset, codes, scores, rows, text, paper)
         if config.figure_queries:
             benchmark_figure(dataset, ids, dists, tmp / "figures" / "queries.png",
                              n_queries=config.figure_queries, k=config.figure_k,
@@ -118,81 +95,19 @@ def _check_pca_size(config: BenchmarkConfig, encoder: ImageEncoder, n_fit: int) 
                           f"{encoder.dim}-dim codes: at most min(N - 1, D) = {limit}")
 
 
-def encode_dataset(dataset: Dataset, encoder: ImageEncoder, config: BenchmarkConfig,
-                   progress: Progress | None = None) -> Codes:
-    """Codes of the database and of the queries; an unreadable query is fatal."""
-    kw: dict[str, Any] = {"batch_size": config.batch_size, "workers": config.workers or None,
-                          "progress": progress}
-    db, failed = encode_sources(encoder, [(f, None) for f in dataset.files], what="database",
-                                **kw)  # (N, D)
-    own = [i for i, q in enumerate(dataset.queries) if q.bbox is None and q.db_index is not None]
-    reused = set(own)  # queries that are database images: their codes are reused
-    other = [i for i in range(len(dataset.queries)) if i not in reused]
-    queries = np.zeros((len(dataset.queries), db.shape[1]), np.float32)  # (Q, D)
-    for i in own:
-        index = dataset.queries[i].db_index
-        assert index is not None
-        if index in failed:
-            raise DataError(dataset.files[index], f"a query image cannot be read: {failed[index]}")
-        queries[i] = db[index]
-    sources = [(dataset.queries[i].file, dataset.queries[i].bbox) for i in other]
-    encoded, q_failed = encode_sources(encoder, sources, what="queries", **kw)
-    if q_failed:
-        first = min(q_failed)
-        raise DataError(sources[first][0], f"a query image cannot be read: {q_failed[first]}")
-    queries[other] = encoded
-    valid = np.ones(len(dataset.files), dtype=bool)
-    valid[list(failed)] = False
-    return Codes(db, queries, valid, [dataset.names[i] for i in sorted(failed)])
-
-
-def compress(codes: Codes, config: BenchmarkConfig, encoder: ImageEncoder, fit_files: list[Path],
-             progress: Progress | None = None) -> Codes:
-    """PCA (fitted on ``fit_files``, or on the database itself with ``self``) applied to both."""
-    from neuralcodes.postprocess.pca import apply_pca, fit_pca  # (the package imports torch)
-
-    assert config.pca is not None
-    if config.pca_on_self:
-        fit = codes.database[codes.valid]  # (N', D)
-    else:
-        x, failed = encode_sources(encoder, [(f, None) for f in fit_files], what="PCA fit set",
-                                   batch_size=config.batch_size, workers=config.workers or None,
-                                   progress=progress)
-        fit = np.delete(x, list(failed), axis=0)  # (n_fit, D)
-    fitted_on = "self" if config.pca_on_self else str(config.pca_fit_on)
-    pca = fit_pca(fit, config.pca, whiten=config.whiten,
-                  fitted_on={"benchmark": config.name, "on": fitted_on, "n": len(fit)})
-    info = {"dims": config.pca, "whiten": config.whiten, "fitted_on": fitted_on,
-            "on_database": config.pca_on_self, "n_fit": len(fit), "model": pca}
-    return Codes(apply_pca(pca, codes.database), apply_pca(pca, codes.queries), codes.valid,
-                 codes.skipped, info)
-
-
-def encoder_record(encoder: ImageEncoder) -> dict[str, Any]:
-    """The encoder's fingerprint with its kind (a fingerprint without one is a run folder's)
-    and the model SPEC it was opened with, when it has one."""
-    fp = encoder.fingerprint()
-    spec = getattr(encoder, "spec", None)
-    return {"kind": fp.get("kind", "run"), **fp, **({"spec": str(spec)} if spec else {})}
-
-
-def _write(folder: Path, config: BenchmarkConfig, encoder: ImageEncoder, dataset: Dataset,
-           codes: Codes, scores: dict[str, SetupScores], rows: list[dict[str, Any]], text: str,
-           paper: list[Any]) -> None:
-    pca = None if codes.pca is None else {k: v for k, v in codes.pca.items() if k != "model"}
-    made_by = {"benchmark": config.name, "encoder": encoder_record(encoder),
-               "layer": encoder.layer, "code_dim": int(encoder.dim),
-               "dims": int(codes.database.shape[1]), "pca": pca}
-    write_codes(folder, codes.database, codes.queries, {
-        **provenance("benchmark-codes", **made_by), "database": list(dataset.names),
-        "queries": [q.name for q in dataset.queries], "skipped": codes.skipped})
-    if codes.pca is not None:
-        from neuralcodes.postprocess.pca import save_pca
-
-        save_pca(codes.pca["model"], folder / "codes" / "pca.npz")
-    query_names = [q.name for q in dataset.queries]
-    summary = {**made_by, "results": rows, "paper": [vars(f) for f in paper]}
-    write_tables(folder, per_query_rows(query_names, scores, dataset.metric), summary, text)
-    atomic_write_json(folder / "config.json", {
-        **provenance(RESULT_ARTIFACT, **made_by), "config": config.to_dict(),
-        "data": dataset.summary(), "skipped": codes.skipped})
+def rank(codes: Codes, dataset: Dataset, figure_k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each query's ranking of the readable database images by exact Euclidean search, ties by
+    smaller database id, its own image left out where the benchmark says so, as deep as the
+    scores and the figure need: ``(ids (Q, k) int64, distances (Q, k) float32)``, nearest first,
+    ids into the database."""
+    rows = np.flatnonzero(codes.valid)  # (N',)
+    excl = None
+    if dataset.leave_query_out:
+        where = np.full(len(codes.valid), -1, dtype=np.int64)
+        where[rows] = np.arange(len(rows))
+        own = np.array([q.db_index for q in dataset.queries], dtype=np.int64)  # (Q,)
+        excl = where[own]  # (Q,) into the valid rows (a query's image is always readable)
+    available = len(rows) - (1 if excl is not None else 0)
+    k = min(max(NS_DEPTH, figure_k), available) if dataset.metric == "ns" else available
+    dists, found = knn(codes.queries, codes.database[rows], k, exclude=excl)  # (Q, k), (Q, k)
+    return rows[found], dists

@@ -26,9 +26,9 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from neuralcodes.artifacts import atomic_write_json, sha256_file
-from neuralcodes.benchmarks.dataset import NAMES, BenchmarkName
+from neuralcodes.benchmarks.dataset import NAMES, BenchmarkName, check_name
 from neuralcodes.data.download import download, extract_tar, extract_zip
-from neuralcodes.errors import ConfigError, DataError
+from neuralcodes.errors import DataError
 from neuralcodes.progress import Progress
 
 logger = logging.getLogger(__name__)
@@ -80,9 +80,7 @@ def download_benchmark(
 
     ``mirror``: a base URL that replaces each file's official folder (``<mirror>/<file>``).
     """
-    if name not in SOURCES:
-        raise ConfigError(f"unknown benchmark {name!r}; choose one of {', '.join(NAMES)}")
-    bench: BenchmarkName = name  # type: ignore[assignment]
+    bench = check_name(name)
     directory = Path(directory)
     final = directory / bench
     if final.exists():

@@ -21,11 +21,9 @@ from neuralcodes.benchmarks.dataset import (
     Query,
     Relevance,
     completeness,
-    index_images,
+    find_images,
     missing_error,
-    require_dir,
 )
-from neuralcodes.errors import DataError
 
 EXPECTED_IMAGES = 10200
 _NAME = re.compile(r"^ukbench(\d{5})$")
@@ -34,15 +32,9 @@ _NAME = re.compile(r"^ukbench(\d{5})$")
 def read_ukbench(root: str | Path) -> Dataset:
     """UKBench in ``root`` (see the module docstring), validated: whole groups of 4."""
     root = Path(root)
-    full = require_dir(root / "full", "a UKBench folder holds its images in full/ "
-                       "(ukbench00000.jpg ...)")
-    found = index_images(full)
-    if not found:
-        raise DataError(full, "no .jpg images here")
-    bad = sorted(s for s in found if not _NAME.match(s))
-    if bad:
-        raise DataError(found[bad[0]], f"not named like a UKBench image (ukbenchNNNNN.jpg); "
-                        f"{len(bad)} such files: is this another dataset?")
+    full = root / "full"
+    found = find_images(full, "a UKBench folder holds its images in full/ (ukbench00000.jpg ...)",
+                        _NAME, "UKBench images (ukbenchNNNNN.jpg)")
     numbers = sorted(int(s[len("ukbench"):]) for s in found)
     n = 4 * (-(-(numbers[-1] + 1) // 4))  # whole groups up to the largest number
     missing = [f"ukbench{i:05d}.jpg" for i in sorted(set(range(n)) - set(numbers))]

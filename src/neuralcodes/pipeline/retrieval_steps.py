@@ -26,7 +26,7 @@ from neuralcodes.postprocess.pca import apply_pca, fit_pca
 from neuralcodes.progress import Progress, ensure
 from neuralcodes.results import CodeSetScore, PcaCurve, PcaFit
 from neuralcodes.runs import RunDir, load_code_sets, load_config, save_code_sets, update_metrics
-from neuralcodes.scoring import Scored, pairwise, score_codes
+from neuralcodes.scoring import pairwise, score_codes
 
 
 def code_specs(cfg: RetrievalConfig) -> list[CodeSpec]:
@@ -43,11 +43,7 @@ def codes_step(run_dir: str | Path, *, data: RunData | None = None,
     loaded = load_model(run.require(run.model, "train"))
     ood = data.cache.images[data.split.ood]  # (N_ood, H, W, 3) uint8
     specs = code_specs(cfg.retrieval)
-    sets = {f"ood_{k}": v for k, v in _codes(loaded.model, ood, specs, cfg, progress).items()}
-    if cfg.retrieval.pca_fit_on != "database":  # "database": PCA is fitted on the ood_ codes
-        fit_split = getattr(data.split, cfg.retrieval.pca_fit_on)  # never the OOD database
-        fit = data.cache.images[fit_split[: cfg.retrieval.pca_fit_samples]]
-        sets |= {f"test_{k}": v for k, v in _codes(loaded.model, fit, specs, cfg, progress).items()}
+    sets = extract_sets(loaded.model, data, specs, cfg, progress)
     if "pixels" in cfg.retrieval.baselines:
         sets["ood_pixels"] = l2_normalize(ood.reshape(len(ood), -1).astype(np.float32) / 255.0)
     if "untrained" in cfg.retrieval.baselines:
@@ -60,6 +56,22 @@ def codes_step(run_dir: str | Path, *, data: RunData | None = None,
                               pca_fit_on=cfg.retrieval.pca_fit_on)
     ensure(progress).log(f"codes: {', '.join(f'{n} {c.shape[1]}-d' for n, c in sets.items())}")
     return manifest
+
+
+def extract_sets(model: torch.nn.Module, data: RunData, specs: list[CodeSpec], cfg: RunConfig,
+                 progress: Progress | None) -> dict[str, np.ndarray]:
+    """``{"ood_<name>": (N_ood, D), "test_<name>": (M, D)}`` of ``specs``: the codes of the
+    out-of-domain images, and of the images PCA is fitted on (never the OOD database; none with
+    ``pca_fit_on="database"``, where PCA is fitted on the ood_ codes)."""
+    parts = {"ood": data.split.ood}
+    if cfg.retrieval.pca_fit_on != "database":
+        fit_split = getattr(data.split, cfg.retrieval.pca_fit_on)
+        parts["test"] = fit_split[: cfg.retrieval.pca_fit_samples]
+    sets: dict[str, np.ndarray] = {}
+    for prefix, idx in parts.items():
+        codes = _codes(model, data.cache.images[idx], specs, cfg, progress)
+        sets |= {f"{prefix}_{name}": c for name, c in codes.items()}
+    return sets
 
 
 def _codes(model: torch.nn.Module, images: np.ndarray, specs: list[CodeSpec], cfg: RunConfig,
@@ -82,7 +94,9 @@ def retrieval_step(run_dir: str | Path, *,
         key = name[4:].replace("_", " ")  # "L6", "conv5-spoc", "pixels", "untrained L6"
         for qe in (0, cfg.qe) if cfg.qe and key in trained else (0,):
             label = f"{key} +QE{qe}" if qe else key
-            scored = _score(np.asarray(sets[name]), labels, cfg, qe)
+            scored = score_codes(np.asarray(sets[name]), labels, precision_at=cfg.precision_at,
+                                 recall_at=cfg.recall_at, estimator=cfg.estimator, qe=qe,
+                                 qe_alpha=cfg.qe_alpha, n_bootstrap=cfg.bootstrap)
             results[label], aps[label] = scored.score, scored.ap
             ensure(progress).log(f"{label:>14}: mAP {scored.score.map:.4f}")
     comparisons = pairwise(aps, cfg.compare, n_resamples=cfg.bootstrap)
@@ -93,12 +107,6 @@ def retrieval_step(run_dir: str | Path, *,
                    pca_ci95={k: c.ci_to_dict() for k, c in curves.items()}, pca_fit_on=fit.text,
                    pca_fit=fit.to_dict(), ood_classes=_ood_classes(run, labels))
     return results
-
-
-def _score(codes: np.ndarray, labels: np.ndarray, cfg: RetrievalConfig, qe: int) -> Scored:
-    return score_codes(codes, labels, precision_at=cfg.precision_at, recall_at=cfg.recall_at,
-                       estimator=cfg.estimator, qe=qe, qe_alpha=cfg.qe_alpha,
-                       n_bootstrap=cfg.bootstrap)
 
 
 def pca_curves(sets: dict[str, np.ndarray], labels: np.ndarray,

@@ -39,12 +39,12 @@ def train_step(run_dir: str | Path, *, resume: bool = False, data: RunData | Non
     start = time.perf_counter()
     history = train(model, train_data, cfg.train, run.root, resume=resume, progress=progress,
                     dist=dist)
+    device = dist.device(pick_device(cfg.train.device))
     summary = {"epochs": len(history), "seconds": time.perf_counter() - start,
-               "device": str(dist.device(pick_device(cfg.train.device))),
-               "recipe": cfg.train.recipe, "precision": cfg.train.precision,
+               "device": str(device), "recipe": cfg.train.recipe,
+               "precision": cfg.train.precision,
                "seconds_per_epoch": float(np.mean(history.column("seconds") or [0.0])),
-               "environment": environment(dist.device(pick_device(cfg.train.device)),
-                                          cfg.train.precision)}
+               "environment": environment(device, cfg.train.precision)}
     if dist.world_size > 1:
         summary["processes"] = dist.world_size
     if dist.is_main:

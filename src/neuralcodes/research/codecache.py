@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from neuralcodes.codesets import CodeSpec, extract_specs
+from neuralcodes.codesets import CodeSpec
 from neuralcodes.config import PcaFitOn
-from neuralcodes.device import pick_device
 from neuralcodes.model import load_model
 from neuralcodes.pipeline.prepare import open_run_data
+from neuralcodes.pipeline.retrieval_steps import extract_sets
 from neuralcodes.progress import Progress, ensure
 from neuralcodes.runs import (
     RunDir,
@@ -44,13 +44,16 @@ def run_codes(run_dir: str | Path, specs: Sequence[CodeSpec], *,
               progress: Progress | None = None) -> RunCodes:
     """The codes of ``specs`` on a run's OOD images, from codes/ or extracted (and cached)."""
     run = RunDir(Path(run_dir))
-    cfg = load_config(run).retrieval
+    run_cfg = load_config(run)
+    cfg = run_cfg.retrieval
     sets, labels = load_code_sets(run)
-    model_hash = load_model(run.model).header["model_hash"]
+    loaded = load_model(run.model)
+    model_hash = loaded.header["model_hash"]
     cached = extra_code_sets(run, model_hash)
     missing = [s for s in specs if f"ood_{s.name}" not in sets and s.name not in cached]
     if missing:
-        new = _extract(run, missing, cfg.pca_fit_on, cfg.pca_fit_samples, progress)
+        new = extract_sets(loaded.model, open_run_data(run, progress=progress), missing, run_cfg,
+                           progress)
         cached |= {s.name for s in missing}
         save_extra_code_sets(run, new, cached, model_hash)
         ensure(progress).log(f"cached codes of {', '.join(s.name for s in missing)} in "
@@ -63,21 +66,3 @@ def run_codes(run_dir: str | Path, specs: Sequence[CodeSpec], *,
             load_code_set(run, f"test_{s.name}", model_hash))
     return RunCodes(ood, fit, labels, cfg.pca_fit_on)
 
-
-def _extract(run: RunDir, specs: list[CodeSpec], fit_on: PcaFitOn, fit_samples: int,
-             progress: Progress | None) -> dict[str, np.ndarray]:
-    """``{"ood_<name>": (N, D), "test_<name>": (M, D)}`` of ``specs``."""
-    cfg = load_config(run)
-    data = open_run_data(run, progress=progress)
-    model = load_model(run.model).model
-    parts = {"ood": data.split.ood}
-    if fit_on != "database":
-        parts["test"] = getattr(data.split, fit_on)[:fit_samples]
-    out: dict[str, np.ndarray] = {}
-    for prefix, idx in parts.items():
-        codes = extract_specs(model, data.cache.images[idx], specs,
-                              batch_size=cfg.retrieval.batch_size,
-                              device=pick_device(cfg.train.device),
-                              precision=cfg.train.precision, progress=progress)
-        out |= {f"{prefix}_{name}": c for name, c in codes.items()}
-    return out

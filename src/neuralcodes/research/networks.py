@@ -10,10 +10,8 @@ policy: a run's photo policy, a pretrained network's own preprocessing) and its 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from torch import nn
 
@@ -32,7 +30,6 @@ class Network:
     description: str  # for tables: "run runs/x (model 0123abcd...)" or "AlexNet weights w.pth"
     policy: ImagePolicy | None = None  # how images are read (None: the photo policy at S)
     default_layer: str = "L6"  # the code used when none is named
-    fingerprint: Mapping[str, Any] = field(default_factory=dict)  # the encoder's
     is_run: bool = True  # a network trained by neuralcodes (a run folder's)
 
     @property
@@ -51,14 +48,11 @@ class Network:
 
 
 def open_spec(spec: str | os.PathLike[str] | ModelSpec, *, device: str = "auto") -> Network:
-    """The network of a model SPEC (eval mode, on ``device``)."""
-    return from_encoder(open_encoder(spec, device=device))
-
-
-def from_encoder(enc: Encoder) -> Network:
-    """An opened encoder's network, with its image policy and default code."""
+    """The network of a model SPEC (eval mode, on ``device``), with its image policy and
+    default code."""
+    enc = open_encoder(spec, device=device)
     return Network(enc.backbone.model.eval(), enc.image_size, _description(enc),
-                   enc.image_policy, enc.layer, enc.fingerprint(), enc.spec.kind == "run")
+                   enc.image_policy, enc.layer, enc.spec.kind == "run")
 
 
 def _description(enc: Encoder) -> str:
@@ -72,16 +66,6 @@ def _description(enc: Encoder) -> str:
     return f"{spec} ({fp.get('model_name')}, {origin})"
 
 
-def alexnet_model(weights: str | Path) -> Network:
-    """The registered AlexNet with the weights of a model-zoo layout file (eval mode)."""
-    return open_spec(ModelSpec("alexnet", Path(weights)))
-
-
-def run_model(run_dir: str | Path) -> Network:
-    """A run's trained model.pt (eval mode)."""
-    return open_spec(ModelSpec("run", Path(run_dir)))
-
-
 def open_network(model: str | os.PathLike[str] | None,
                  alexnet: str | Path | None = None) -> Network:
     """Exactly one of a model SPEC and an AlexNet weights file (``--alexnet``, the older form
@@ -90,5 +74,5 @@ def open_network(model: str | os.PathLike[str] | None,
         raise ConfigError("give exactly one network: --model SPEC (a run folder, "
                           "alexnet:WEIGHTS.pth, hf:ORG/NAME, hf:/folder) or AlexNet weights "
                           "(--alexnet WEIGHTS.pth)")
-    return open_spec(model) if model is not None else alexnet_model(alexnet or "")
+    return open_spec(model if model is not None else ModelSpec("alexnet", Path(alexnet or "")))
 

@@ -16,7 +16,7 @@ from neuralcodes.artifacts import atomic_write_text
 from neuralcodes.figures import Series, plot_curves
 from neuralcodes.research.sweep import SweepRow
 from neuralcodes.runs import RunDir
-from neuralcodes.tables import ci_text, markdown_table
+from neuralcodes.tables import ci_text, markdown_table, yes_no
 
 
 def write_csv(path: str | Path, rows: Sequence[Mapping[str, Any]]) -> Path:
@@ -32,7 +32,7 @@ def sweep_markdown(rows: Sequence[SweepRow]) -> str:
     """One line per setting, grouped by code set, shortest codes first."""
     ordered = sorted(rows, key=lambda r: (r.codes, r.qe, r.whiten, r.dims))
     body = [(r.codes, str(r.dims) if r.pca else f"{r.dims} (full)",
-             "yes" if r.whiten else "no", str(r.qe) if r.qe else "–", str(r.bytes_per_image),
+             yes_no(r.whiten), str(r.qe) if r.qe else "–", str(r.bytes_per_image),
              f"{r.map:.4f}", ci_text((r.ci_low, r.ci_high))) for r in ordered]
     return markdown_table(("codes", "dims", "whitened", "QE", "bytes / image", "mAP", "95 % CI"),
                           body)
