@@ -1,15 +1,19 @@
-"""A shard worker (without Ray: called directly) takes the pickled Encoder as it is."""
+"""A shard worker (without Ray: called directly) takes the pickled Encoder as it is; without Ray
+installed, the Ray path says which extra to install."""
 
 from __future__ import annotations
 
 import pickle
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
-from neuralcodes.distributed.ray_extract import ShardWorker
+from neuralcodes.distributed.ray_extract import ShardWorker, require_ray
+from neuralcodes.errors import ConfigError
 from neuralcodes.images import load_image, scan_images
 from neuralcodes.index import Encoder
 from neuralcodes.index.plan import rel_path
@@ -55,3 +59,9 @@ def test_shard_worker_takes_a_pickled_hf_encoder(
         torch.set_num_threads(threads)
     pixels = np.stack([encoder.load(photos / e["path"]) for e in shard.entries])  # (3, 32, 32, 3)
     np.testing.assert_allclose(shard.codes, encoder.encode(pixels), atol=1e-5)
+
+
+def test_missing_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # makes `import ray` raise ImportError
+    with pytest.raises(ConfigError, match=r"neuralcodes\[ray\]"):
+        require_ray()

@@ -29,5 +29,5 @@ def _train_ddp(args: argparse.Namespace) -> int:
     device = load_config(RunDir(Path(args.run_dir))).train.device  # picks NCCL or gloo
     with joined(env, device) as dist:
         train_step(args.run_dir, resume=args.resume, dist=dist,
-                   progress=ConsoleProgress() if env.is_main else None)
+                   progress=ConsoleProgress() if dist.is_main else None)
     return 0

@@ -45,11 +45,6 @@ class DistEnv:
     world_size: int
     local_rank: int
 
-    @property
-    def is_main(self) -> bool:
-        """Rank 0 writes checkpoints, history and the model; the others only compute."""
-        return self.rank == 0
-
 
 def env_from_torchrun() -> DistEnv:
     """The ``DistEnv`` of a process started by ``torchrun`` (read from its environment)."""

@@ -11,21 +11,26 @@ Faults: a shard whose worker raises is retried (``DataContext.retried_map_errors
 ``MAX_RETRIES`` times); a worker process that dies is restarted and its shard re-run (Ray Data's
 actor defaults). Shards already complete on disk are not computed again. Memory: a worker holds
 one shard's codes and one batch of pixels; the driver holds the file list.
+
+Ray is an optional extra (``pip install 'neuralcodes[ray]'``), imported lazily (``require_ray``:
+a missing installation is reported with the command that fixes it); ``ray_session`` connects to
+an existing cluster by address or starts a small local Ray on this machine.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from neuralcodes.distributed.ray_runtime import require_ray
 from neuralcodes.distributed.shards import (
     Shard,
     ShardPlan,
@@ -33,11 +38,44 @@ from neuralcodes.distributed.shards import (
     pending_shards,
     write_shard,
 )
+from neuralcodes.errors import ConfigError
 from neuralcodes.images import MAX_PIXELS, read_file
 from neuralcodes.index.encoder import Encoder
 from neuralcodes.progress import Progress, ensure
 
 MAX_RETRIES = 3  # attempts after the first one, per shard
+RAY_EXTRA_HINT = "pip install 'neuralcodes[ray]'  (or: pip install 'ray[data]>=2.9')"
+
+
+def require_ray() -> ModuleType:
+    """The ``ray`` module with Ray Data, or a ``ConfigError`` naming the extra to install."""
+    try:
+        import ray
+        import ray.data  # noqa: F401  (Ray Data is a separate part of the wheel's extras)
+    except ImportError as e:
+        raise ConfigError(f"the Ray backend needs Ray Data, which is not installed ({e}); "
+                          f"install it with: {RAY_EXTRA_HINT}") from None
+    return ray
+
+
+@contextlib.contextmanager
+def ray_session(address: str | None = None, *, num_cpus: int | None = None) -> Iterator[None]:
+    """Use the Ray that is already initialised in this process, else connect to ``address``
+    ("auto" for the cluster this machine belongs to, "ray://host:10001" for a remote one),
+    else start a local Ray with ``num_cpus`` CPUs (no dashboard). Whatever this call started it
+    also shuts down."""
+    ray = require_ray()
+    if ray.is_initialized():
+        yield
+        return
+    if address:
+        ray.init(address=address, log_to_driver=False)
+    else:
+        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()
 
 
 @dataclass(frozen=True)
@@ -50,10 +88,6 @@ class ExtractSummary:
     rows: int  # codes written now
     bad: int  # unreadable files in the shards written now
     seconds: float
-
-    @property
-    def images_per_s(self) -> float | None:
-        return round((self.rows + self.bad) / self.seconds, 1) if self.seconds > 0 else None
 
 
 class ShardWorker:
@@ -125,7 +159,7 @@ def extract_shards(
 ) -> ExtractSummary:
     """Write the shards of ``plan`` that are not complete yet, on ``workers`` Ray workers.
 
-    Needs a connected Ray (``ray_runtime.ray_session``). ``root`` is the photo folder that the
+    Needs a connected Ray (``ray_session``). ``root`` is the photo folder that the
     plan's stored paths are relative to; ``shard_dir`` must be reachable by every worker.
     """
     progress, start = ensure(progress), time.perf_counter()

@@ -13,15 +13,18 @@ so ``search``, ``update``, ``add`` and ``remove`` work on it unchanged.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from neuralcodes.distributed.ray_extract import ExtractSummary, ShardWorker, extract_shards
-from neuralcodes.distributed.ray_runtime import ray_session
+from neuralcodes.distributed.ray_extract import (
+    ExtractSummary,
+    ShardWorker,
+    extract_shards,
+    ray_session,
+)
 from neuralcodes.distributed.shards import DEFAULT_SHARD_SIZE, ShardPlan, concat_codes, iter_shards
 from neuralcodes.errors import DataError
 from neuralcodes.index.ann_params import AnnParams
@@ -30,7 +33,7 @@ from neuralcodes.index.commit import IndexInfo, commit_new
 from neuralcodes.index.encoder import Encoder, Spec, model_argument
 from neuralcodes.index.plan import log_folders, rel_path, scan_folder
 from neuralcodes.index.store import Entry, writer_lock
-from neuralcodes.progress import Progress, ensure
+from neuralcodes.progress import Progress
 
 
 def build_index_ray(
@@ -70,7 +73,7 @@ def build_index_ray(
     root = Path(settings["photos_root"])
     shards = Path(shard_dir).resolve() if shard_dir is not None else out / "shards"
     with writer_lock(out):
-        logged = LoggedProgress(ensure(progress), out)
+        logged = LoggedProgress(progress, out)
         found, folders = scan_folder(root, (out, shards))
         log_folders(folders, logged)
         plan = ShardPlan(tuple(rel_path(root, p) for p in found), shard_size)
@@ -82,52 +85,40 @@ def build_index_ray(
                                      cpus_per_worker=cpus_per_worker,
                                      num_gpus_per_worker=num_gpus_per_worker,
                                      worker_class=worker_class, progress=logged)
-        info = index_from_shards(shards, plan, out, settings, encoder, summary=summary,
-                                 progress=logged, folders=folders)
+        info = index_from_shards(shards, plan, out, settings, encoder, summary, logged, folders)
     if shard_dir is None:
         shutil.rmtree(shards, ignore_errors=True)
     return info
 
 
-def index_from_shards(
-    shard_dir: str | Path,
-    plan: ShardPlan,
-    out: Path,
-    settings: dict[str, Any],
-    encoder: Encoder,
-    *,
-    summary: ExtractSummary | None = None,
-    progress: Progress | None = None,
-    folders: list[list[Any]] | None = None,
-) -> IndexInfo:
+def index_from_shards(shard_dir: Path, plan: ShardPlan, out: Path, settings: dict[str, Any],
+                      encoder: Encoder, summary: ExtractSummary, progress: Progress,
+                      folders: list[list[Any]]) -> IndexInfo:
     """Write the first generation of index ``out`` from the complete shards of ``plan``, with
     the build ``settings`` of ``prepare_build``; ``folders``: the skipped records of the
     subfolders that the scan could not read."""
-    progress = ensure(progress)
     entries, skipped, bounds = _entries(shard_dir, plan)
-    skipped = [*(folders or []), *skipped]
+    skipped = [*folders, *skipped]
     if not entries:
         raise DataError(settings["photos_root"],
                         f"no readable images found ({len(skipped)} files skipped)")
     tmp = [out / ".raw-codes.npy.tmp", out / ".vectors.npy.tmp"]
-    distributed = None if summary is None else {
-        "engine": "ray", "shards": summary.n_shards, "shard_size": plan.shard_size}
+    distributed = {"engine": "ray", "shards": summary.n_shards, "shard_size": plan.shard_size}
     try:
         raw = concat_codes(iter_shards(shard_dir, plan), tmp[0], len(entries), encoder.dim)
         manifest, gen = commit_new(out, settings, encoder, entries, raw, skipped, progress,
                                    blocks=bounds, scratch=tmp[1], distributed=distributed)
     finally:
         for path in tmp:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+            path.unlink(missing_ok=True)
     info = IndexInfo.of(out, manifest, len(entries), generation=gen, skipped=skipped,
-                        seconds=summary.seconds if summary else 0.0,
-                        n_new=summary.rows + summary.bad if summary else 0, added=len(entries))
+                        seconds=summary.seconds, n_new=summary.rows + summary.bad,
+                        added=len(entries))
     return report(info, progress)
 
 
 def _entries(
-    shard_dir: str | Path, plan: ShardPlan
+    shard_dir: Path, plan: ShardPlan
 ) -> tuple[list[Entry], list[list[Any]], list[tuple[int, int]]]:
     """Entries with ids 0..N-1 in file order, the skipped records, each shard's row range."""
     entries: list[Entry] = []

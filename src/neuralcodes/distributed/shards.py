@@ -19,7 +19,7 @@ so a rerun skips exactly the shards that were completely written.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,7 +83,7 @@ def shard_stem(k: int) -> str:
     return f"shard-{k:06d}"
 
 
-def open_shard_dir(shard_dir: str | Path, plan: ShardPlan, job: dict[str, Any]) -> Path:
+def open_shard_dir(shard_dir: str | Path, plan: ShardPlan, job: dict[str, Any]) -> None:
     """Create ``shard_dir`` for ``plan`` or reopen it, refusing shards of another job.
 
     ``job`` holds what the codes depend on (encoder fingerprint, photo root).
@@ -102,10 +102,9 @@ def open_shard_dir(shard_dir: str | Path, plan: ShardPlan, job: dict[str, Any]) 
             raise ArtifactMismatchError(f"{e}; these shards belong to another job (other files, "
                                         f"model or layer): delete {root} or use another folder"
                                         ) from None
-        return root
+        return
     root.mkdir(parents=True, exist_ok=True)
     atomic_write_json(path, provenance(ARTIFACT, **expected))
-    return root
 
 
 def write_shard(shard_dir: str | Path, shard: Shard) -> None:
@@ -137,33 +136,32 @@ def read_shard(shard_dir: str | Path, k: int, *, mmap: bool = True) -> Shard:
     return Shard(k, list(meta["entries"]), list(meta["bad"]), codes)
 
 
-def shard_complete(shard_dir: str | Path, plan: ShardPlan, k: int) -> bool:
-    """Whether shard ``k`` was completely written for exactly the files the plan gives it."""
+def complete_shard(shard_dir: str | Path, plan: ShardPlan, k: int) -> Shard | None:
+    """Shard ``k`` if it was completely written for exactly the files the plan gives it."""
     try:
         shard = read_shard(shard_dir, k)
     except (DataError, KeyError, TypeError):
-        return False
+        return None
     written = sorted([e["path"] for e in shard.entries] + [b["path"] for b in shard.bad])
-    return written == sorted(plan.shard_files(k))
+    return shard if written == sorted(plan.shard_files(k)) else None
 
 
 def pending_shards(shard_dir: str | Path, plan: ShardPlan) -> list[int]:
     """The shards of ``plan`` still to be computed."""
-    return [k for k in range(plan.n_shards) if not shard_complete(shard_dir, plan, k)]
+    return [k for k in range(plan.n_shards) if complete_shard(shard_dir, plan, k) is None]
 
 
 def iter_shards(shard_dir: str | Path, plan: ShardPlan) -> Iterator[Shard]:
     """Every shard of ``plan`` in order (codes memory-mapped); refuses a missing one."""
     for k in range(plan.n_shards):
-        if not shard_complete(shard_dir, plan, k):
+        shard = complete_shard(shard_dir, plan, k)
+        if shard is None:
             raise DataError(Path(shard_dir) / shard_stem(k), "shard missing or incomplete: run "
                             "the extraction again (it skips the shards already written)")
-        yield read_shard(shard_dir, k)
+        yield shard
 
 
-def concat_codes(
-    shards: Sequence[Shard] | Iterator[Shard], out_path: str | Path, n: int, dim: int
-) -> np.ndarray:
+def concat_codes(shards: Iterable[Shard], out_path: str | Path, n: int, dim: int) -> np.ndarray:
     """Copy the codes of ``shards`` one after the other into an (n, dim) ``.npy`` memory map."""
     out = np.lib.format.open_memmap(out_path, mode="w+", dtype=np.float32, shape=(n, dim))
     row = 0

@@ -37,12 +37,6 @@ APPLIES: dict[str, tuple[str, ...]] = {
 }
 
 
-def check_backend(kind: str) -> str:
-    if kind not in BACKENDS:
-        raise ConfigError(f"unknown backend {kind!r}; choose one of {list(BACKENDS)}")
-    return kind
-
-
 @dataclass(frozen=True)
 class AnnParams:
     """Build-time knobs of an approximate backend; ``None``: chosen from the collection."""
@@ -73,7 +67,8 @@ class AnnParams:
 
     def check_for(self, kind: str) -> AnnParams:
         """Refuse knobs that do not apply to backend ``kind`` (and ``faiss`` without factory)."""
-        check_backend(kind)
+        if kind not in BACKENDS:
+            raise ConfigError(f"unknown backend {kind!r}; choose one of {list(BACKENDS)}")
         wrong = [FAISS_NAMES[name] for name in self.given() if name not in APPLIES[kind]]
         if wrong:
             fits = ", ".join(k for k, names in APPLIES.items()

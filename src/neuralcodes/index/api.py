@@ -33,19 +33,16 @@ from neuralcodes.index.backends import Backend, load_backend
 from neuralcodes.index.builder import build_index
 from neuralcodes.index.encoder import Spec, check_model, model_argument, open_index_encoder
 from neuralcodes.index.leases import Lease
-from neuralcodes.index.manifest import check_codes
-from neuralcodes.index.pca_step import check_pca, pca_from_bytes, projector
+from neuralcodes.index.pca_step import generation_pca, projector
 from neuralcodes.index.plan import abs_path
 from neuralcodes.index.result import SearchResult
 from neuralcodes.index.store import (
     ANN_FILE,
-    PCA_FILE,
     Entry,
+    Generation,
     current_generation,
-    generation_dir,
-    read_entries,
+    read_generation,
     read_manifest,
-    read_vectors,
 )
 
 __all__ = ["Index", "SearchResult"]
@@ -56,20 +53,20 @@ OPEN_ATTEMPTS = 5  # a generation pruned while it is opened: read the manifest a
 class Index:
     """One generation of an index: its entries, vectors, search backend and encoder."""
 
-    def __init__(self, index_dir: Path, manifest: dict[str, Any], entries: list[Entry],
-                 vectors: np.ndarray, backend: Backend, encoder: Encoder, pca: Any, *,
-                 lease: Lease | None = None, encode_lock: threading.Lock | None = None) -> None:
-        self.index_dir, self.manifest, self.entries = index_dir, manifest, entries
-        self.vectors, self.backend, self.encoder = vectors, backend, encoder
-        self.generation = str(manifest.get("generation", ""))
-        self._pca = pca
-        self._project = projector(pca)
-        self._ids = np.array([e.id for e in entries], dtype=np.int64)  # row -> id
-        self._row = {e.id: i for i, e in enumerate(entries)}  # id -> row
-        self.root = Path(manifest["photos_root"])
+    def __init__(self, gen: Generation, backend: Backend, encoder: Encoder, *,
+                 lease: Lease | None = None, encode_lock: threading.Lock | None = None,
+                 tuning: dict[str, int | None] | None = None) -> None:
+        self.index_dir, self.manifest, self.entries = gen.index_dir, gen.manifest, gen.entries
+        self.vectors, self.backend, self.encoder = gen.vectors, backend, encoder
+        self.generation = str(gen.manifest.get("generation", ""))
+        self._pca = generation_pca(gen)
+        self._project = projector(self._pca)
+        self._ids = np.array([e.id for e in gen.entries], dtype=np.int64)  # row -> id
+        self._row = {e.id: i for i, e in enumerate(gen.entries)}  # id -> row
+        self.root = gen.root
         self._encode_lock = encode_lock or threading.Lock()  # one forward pass at a time
         self._close = weakref.finalize(self, lease.release) if lease else None
-        self._tuning: dict[str, int | None] = {}  # search-time FAISS settings (nprobe, ...)
+        self._tuning = tuning or {}  # search-time FAISS settings (nprobe, ...)
 
     @classmethod
     def open(cls, index_dir: str | Path, model: Spec | None = None, *, device: str = "auto",
@@ -108,7 +105,14 @@ class Index:
             manifest = read_manifest(root)
             lease = Lease.take(root, str(manifest.get("generation")))
             try:
-                return cls._read(root, manifest, encoder, lease, lock, tuning)
+                check_model(manifest, encoder, root)
+                kind = manifest["backend"]["kind"]
+                gen = read_generation(root, manifest, mmap=kind in ("ivfpq", "faiss"))
+                ann = gen.dir / ANN_FILE
+                blob = ann.read_bytes() if ann.is_file() else None
+                params = manifest["backend"].get("params", {})
+                backend = load_backend(kind, gen.vectors, blob, params, **tuning)
+                return cls(gen, backend, encoder, lease=lease, encode_lock=lock, tuning=tuning)
             except BaseException as e:
                 if lease:
                     lease.release()
@@ -118,28 +122,6 @@ class Index:
                     raise
                 log.debug("%s moved on from %s while it was opened", root, manifest["generation"])
         raise DataError(root, "the index changed at every attempt to open it")  # not reached
-
-    @classmethod
-    def _read(cls, root: Path, manifest: dict[str, Any], encoder: Encoder, lease: Lease | None,
-              lock: threading.Lock, tuning: dict[str, int | None]) -> Index:
-        check_model(manifest, encoder, root)
-        gen = generation_dir(root, manifest)
-        entries = read_entries(gen)
-        kind = manifest["backend"]["kind"]
-        vectors = read_vectors(gen, len(entries), mmap=kind in ("ivfpq", "faiss"))
-        check_codes(vectors, manifest, gen / "codes.npy")
-        blob = (gen / ANN_FILE).read_bytes() if (gen / ANN_FILE).is_file() else None
-        backend = load_backend(kind, vectors, blob, manifest["backend"].get("params", {}),
-                               **tuning)
-        if manifest.get("pca") and not (gen / PCA_FILE).is_file():
-            raise DataError(gen / PCA_FILE, "missing: the index records a PCA; rebuild it")
-        pca = pca_from_bytes((gen / PCA_FILE).read_bytes(), gen / PCA_FILE) \
-            if manifest.get("pca") else None
-        check_pca(pca, manifest, gen / PCA_FILE)
-        index = cls(root, manifest, entries, vectors, backend, encoder, pca, lease=lease,
-                    encode_lock=lock)
-        index._tuning = tuning
-        return index
 
     def reopen(self) -> Index:
         """The index as its manifest names it now: ``self`` if the generation is the same,

@@ -27,17 +27,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from neuralcodes.errors import ConfigError
-from neuralcodes.index.ann_params import (
-    BACKENDS,
-    AnnParams,
-    check_backend,
-    faiss_errors,
-    require_faiss,
-)
+from neuralcodes.index.ann_params import BACKENDS, AnnParams, faiss_errors, require_faiss
 
 __all__ = ["BACKENDS", "AnnParams", "Backend", "ExactBackend", "FaissBackend", "build_backend",
-           "check_backend", "default_blocks", "load_backend", "measure_recall",
-           "require_faiss"]
+           "load_backend", "measure_recall", "require_faiss"]
 
 MIN_ANN_VECTORS = 1000
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128
@@ -116,12 +109,11 @@ class FaissBackend:
 
     def tune(self, *, nprobe: int | None = None, ef_search: int | None = None) -> FaissBackend:
         """Set the search-time knobs (``nprobe`` of IVF indexes, ``efSearch`` of HNSW ones)."""
+        AnnParams(nprobe=nprobe, ef_search=ef_search)  # positive integers, or refused
         space = require_faiss().ParameterSpace()
         for name, value in (("nprobe", nprobe), ("efSearch", ef_search)):
             if value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
             try:
                 space.set_index_parameter(self.index, name, value)
             except RuntimeError:
@@ -147,11 +139,6 @@ def _rerank(
             np.take_along_axis(cand, order, 1))
 
 
-def default_blocks(n: int, size: int = FILL_BLOCK) -> list[tuple[int, int]]:
-    """Row ranges [a, b) that cover 0..n in blocks of ``size``."""
-    return [(a, min(a + size, n)) for a in range(0, n, size)]
-
-
 def build_backend(kind: str, vectors: np.ndarray, *, params: AnnParams | None = None,
                   blocks: list[tuple[int, int]] | None = None, seed: int = 0) -> Backend:
     """A backend over ``vectors`` (N, D) float32, in memory or memory-mapped: trained on a
@@ -172,7 +159,9 @@ def build_backend(kind: str, vectors: np.ndarray, *, params: AnnParams | None = 
             index, built = _ivfpq(faiss, vectors, seed, params)
         else:
             index, built = _factory(faiss, vectors, seed, params)
-        for a, b in blocks if blocks is not None else default_blocks(n):
+        if blocks is None:
+            blocks = [(a, min(a + FILL_BLOCK, n)) for a in range(0, n, FILL_BLOCK)]
+        for a, b in blocks:
             if b > a:
                 index.add(np.ascontiguousarray(vectors[a:b], dtype=np.float32))  # (b - a, D)
     backend = FaissBackend(kind, index, vectors, built)
@@ -241,7 +230,6 @@ def load_backend(kind: str, vectors: np.ndarray, blob: bytes | None, params: dic
                  *, nprobe: int | None = None, ef_search: int | None = None) -> Backend:
     """A backend saved with ``FaissBackend.serialize`` (or exact search over ``vectors``), with
     its saved search settings, overridden by ``nprobe`` / ``ef_search`` when given."""
-    check_backend(kind)
     if kind == "exact":
         if nprobe is not None or ef_search is not None:
             raise ConfigError("nprobe and efSearch apply to approximate indexes; this index is "
@@ -252,9 +240,8 @@ def load_backend(kind: str, vectors: np.ndarray, blob: bytes | None, params: dic
         raise ConfigError(f"the {kind} backend's index file is missing: rebuild the index")
     index = faiss.deserialize_index(np.frombuffer(blob, dtype=np.uint8))
     backend = FaissBackend(kind, index, vectors, dict(params))
-    saved = {k: int(params[k]) for k in ("nprobe", "efSearch") if k in params}
-    backend.tune(nprobe=saved.get("nprobe"), ef_search=saved.get("efSearch"))
-    return backend.tune(nprobe=nprobe, ef_search=ef_search)
+    return backend.tune(nprobe=params.get("nprobe") if nprobe is None else nprobe,
+                        ef_search=params.get("efSearch") if ef_search is None else ef_search)
 
 
 def measure_recall(backend: Backend, vectors: np.ndarray, *, k: int = 10,

@@ -19,10 +19,9 @@ import numpy as np
 from neuralcodes.encoder import open_encoder
 from neuralcodes.errors import ConfigError, DataError
 from neuralcodes.index.ann_params import AnnParams, check_params
-from neuralcodes.index.checkpoint import CodeCache, read_job
-from neuralcodes.index.commit import IndexInfo, State, assemble, commit, commit_new, load_state
+from neuralcodes.index.commit import IndexInfo, assemble, commit, commit_new
 from neuralcodes.index.destination import check_destination, writing
-from neuralcodes.index.encode_job import EncodeResult, encode_paths
+from neuralcodes.index.encode_job import CodeCache, EncodeResult, encode_paths, read_job
 from neuralcodes.index.encoder import (
     Encoder,
     Spec,
@@ -32,10 +31,9 @@ from neuralcodes.index.encoder import (
     recorded_spec,
     spec_of,
 )
-from neuralcodes.index.pca_step import check_pca_dims, pca_from_bytes, projector
+from neuralcodes.index.pca_step import check_pca_dims, generation_pca, projector
 from neuralcodes.index.plan import (
     Plan,
-    bad_record,
     expand,
     log_folders,
     plan_add,
@@ -43,7 +41,14 @@ from neuralcodes.index.plan import (
     plan_update,
     rel_path,
 )
-from neuralcodes.index.store import MANIFEST, Entry, append_log, writer_lock
+from neuralcodes.index.store import (
+    MANIFEST,
+    Entry,
+    Generation,
+    append_log,
+    read_generation,
+    writer_lock,
+)
 from neuralcodes.names import shown
 from neuralcodes.progress import Progress, ensure
 
@@ -54,9 +59,9 @@ class LoggedProgress:
     """A Progress that also appends every message to the index's progress.log; messages are
     one printable line (file names in them escaped: ``names.shown``)."""
 
-    def __init__(self, inner: Progress, index_dir: Path) -> None:
-        self.inner, self.index_dir = inner, index_dir
-        self.track, self.update = inner.track, inner.update
+    def __init__(self, inner: Progress | None, index_dir: Path) -> None:
+        self.inner, self.index_dir = ensure(inner), index_dir
+        self.track, self.update = self.inner.track, self.inner.update
 
     def log(self, message: str, level: int = logging.INFO) -> None:
         message = shown(message)
@@ -119,7 +124,7 @@ def build_index(
         backend=backend, params=params, batch_size=batch_size, device=device, force=force,
         encoder=encoder)
     with writer_lock(out):
-        return _build(out, settings, encoder, workers, LoggedProgress(ensure(progress), out))
+        return _build(out, settings, encoder, workers, LoggedProgress(progress, out))
 
 
 def _build(out: Path, settings: dict[str, Any], encoder: Encoder, workers: int | None,
@@ -134,24 +139,15 @@ def _build(out: Path, settings: dict[str, Any], encoder: Encoder, workers: int |
     log_folders(plan.folders, progress)
     result = encode_paths(root, plan.encode, encoder, cache, workers=workers, progress=progress)
     if not result.encoded:
-        raise DataError(root, f"no readable images found ({len(result.failures)} files skipped)")
+        raise DataError(root, f"no readable images found ({len(result.bad)} files skipped)")
     order = [p for p in plan.encode if p in result.encoded]
     entries = [Entry(i, p, e.sha256, e.size, e.mtime_ns)
                for i, (p, e) in enumerate((p, result.encoded[p]) for p in order)]
     raw = np.stack([result.encoded[p].code for p in order])  # (N, D_raw)
-    manifest, gen = commit_new(out, settings, encoder, entries, raw,
-                               plan.folders + bad_records(root, result), progress)
-    cache.clear()
-    return report(IndexInfo.of(out, manifest, len(entries), generation=gen,
-                               skipped=plan.reported(result.failures), seconds=result.seconds,
-                               n_new=result.n_encoded, added=len(entries),
-                               resumed=result.n_resumed), progress)
-
-
-def bad_records(root: Path, result: EncodeResult) -> list[list[Any]]:
-    """The manifest's ``skipped`` records of the files ``result`` could not read."""
-    return [bad_record(root, p, why, *result.failed_stat.get(p, (0, 0)))
-            for p, why in result.failures]
+    skipped = plan.folders + result.bad
+    manifest, gen = commit_new(out, settings, encoder, entries, raw, skipped, progress)
+    return _done(out, manifest, len(entries), gen, skipped, result, cache, progress,
+                 added=len(entries))
 
 
 def report(info: IndexInfo, progress: Progress) -> IndexInfo:
@@ -161,54 +157,47 @@ def report(info: IndexInfo, progress: Progress) -> IndexInfo:
     return info
 
 
-def _finish(state: State, plan: Plan, result: EncodeResult, cache: CodeCache,
-            progress: LoggedProgress) -> IndexInfo:
-    """Merge, commit, clear the checkpoint and report."""
-    pca = pca_from_bytes(state.pca_blob) if state.pca_blob is not None else None
-    entries, vectors, counts = assemble(state, plan, result, projector(pca))
-    gen = commit(state.index_dir, state.manifest, entries, vectors, state.pca_blob, progress)
+def _done(index_dir: Path, manifest: dict[str, Any], count: int, generation: str,
+          skipped: list[list[Any]], result: EncodeResult, cache: CodeCache, progress: Progress,
+          **counts: int) -> IndexInfo:
+    """Clear the checkpoint of a job that wrote ``generation``, log what it did and return it."""
     cache.clear()
-    return report(IndexInfo.of(state.index_dir, state.manifest, len(entries), generation=gen,
-                               skipped=plan.reported(result.failures), seconds=result.seconds,
-                               n_new=result.n_encoded, resumed=result.n_resumed, **counts),
-                  progress)
+    return report(IndexInfo.of(index_dir, manifest, count, generation=generation,
+                               skipped=skipped, seconds=result.seconds, n_new=result.n_encoded,
+                               resumed=result.n_resumed, **counts), progress)
 
 
-def open_for_update(index_dir: Path, *, model: Spec | None, device: str,
-                    batch_size: int | None) -> tuple[State, Encoder]:
-    """The current state of an index and its encoder, refusing a model that differs; a
+def _open_job(index_dir: Path, model: Spec | None, device: str, batch_size: int | None,
+              progress: Progress | None) -> tuple[Generation, Encoder, LoggedProgress]:
+    """The current generation of an index and its encoder, refusing a model that differs; a
     ``model`` named again (it has moved) is what the next generation's manifest records."""
-    state = load_state(index_dir)
+    state = read_generation(index_dir)
     encoder = open_index_encoder(state.manifest, model, device=device, batch_size=batch_size)
     check_model(state.manifest, encoder, index_dir)
     if model is not None:
         state.manifest["model"] = spec_of(encoder)
         if encoder.run_dir is not None:
             state.manifest["run_dir"] = str(encoder.run_dir)
-    return state, encoder
+    return state, encoder, LoggedProgress(progress, index_dir)
 
 
-def _job(index_dir: Path, model: Spec | None, device: str, batch_size: int | None,
-         progress: Progress | None) -> tuple[State, Encoder, LoggedProgress]:
-    state, encoder = open_for_update(index_dir, model=model, device=device,
-                                     batch_size=batch_size)
-    return state, encoder, LoggedProgress(ensure(progress), index_dir)
-
-
-def _run(state: State, encoder: Encoder, plan: Plan, workers: int | None,
+def _run(state: Generation, encoder: Encoder, plan: Plan, workers: int | None,
          progress: LoggedProgress, kept: list[list[Any]]) -> IndexInfo:
-    """Encode what ``plan`` asks for and commit (nothing is written when nothing changed);
-    ``kept``: the skipped records that stay (files not read again)."""
-    fp = encoder.fingerprint()
-    cache = CodeCache(state.index_dir, {"kind": "update", "fingerprint": fp})
+    """Encode what ``plan`` asks for, merge it with ``state`` and commit (nothing is written when
+    nothing changed); ``kept``: the skipped records that stay (files not read again)."""
+    cache = CodeCache(state.index_dir, {"kind": "update", "fingerprint": encoder.fingerprint()})
     result = encode_paths(state.root, plan.encode, encoder, cache, workers=workers,
                           progress=progress)
-    state.manifest["skipped"] = kept + bad_records(state.root, result)
+    state.manifest["skipped"] = kept + result.bad
+    skipped = plan.folders + result.bad
     if plan.is_empty():
         cache.clear()
         return IndexInfo.of(state.index_dir, state.manifest, len(state.entries),
-                            generation=None, skipped=plan.reported(result.failures))
-    return _finish(state, plan, result, cache, progress)
+                            generation=None, skipped=skipped)
+    entries, vectors, counts = assemble(state, plan, result, projector(generation_pca(state)))
+    gen = commit(state.index_dir, state.manifest, entries, vectors, state.pca_blob, progress)
+    return _done(state.index_dir, state.manifest, len(entries), gen, skipped, result, cache,
+                 progress, **counts)
 
 
 def update_index(
@@ -233,7 +222,7 @@ def update_index(
         job = read_job(out)
         if not (out / MANIFEST).is_file() and job is not None and job.get("kind") == "build":
             return _finish_build(out, job, model, device, batch_size, workers, progress)
-        state, encoder, logged = _job(out, model, device, batch_size, progress)
+        state, encoder, logged = _open_job(out, model, device, batch_size, progress)
         excluded = set(state.manifest.get("excluded", []))
         plan = plan_update(state.root, state.entries, excluded, out, state.manifest["skipped"])
         logged.log(f"update {out}: {len(plan.encode)} to encode, {len(plan.drop)} to drop, "
@@ -251,7 +240,7 @@ def _finish_build(out: Path, job: dict[str, Any], model: Spec | None, device: st
     encoder = open_encoder(model if model is not None else recorded_spec(settings),
                            layer=settings["layer"], device=device, batch_size=batch_size)
     settings["model"] = spec_of(encoder)
-    return _build(out, settings, encoder, workers, LoggedProgress(ensure(progress), out))
+    return _build(out, settings, encoder, workers, LoggedProgress(progress, out))
 
 
 def add_files(
@@ -268,8 +257,8 @@ def add_files(
     """Add (or refresh) the given files; folders stand for the images in them."""
     out = Path(index_dir).resolve()
     with writing(out):
-        state, encoder, logged = _job(out, model_argument(model, run_dir), device, batch_size,
-                                      progress)
+        state, encoder, logged = _open_job(out, model_argument(model, run_dir), device,
+                                           batch_size, progress)
         paths = expand(files, out)
         plan = plan_add(state.root, state.entries, paths)
         added = {rel_path(state.root, p) for p in paths}
@@ -291,7 +280,7 @@ def remove_files(
     if not names:
         raise ConfigError("name at least one file or folder to remove")
     with writing(out):
-        state, encoder, logged = _job(out, None, "cpu", 1, progress)
+        state, encoder, logged = _open_job(out, None, "cpu", 1, progress)
         plan, missing = plan_remove(state.root, state.entries, names)
         for name in missing:
             logged.log(f"not in the index: {shown(name)}", logging.WARNING)

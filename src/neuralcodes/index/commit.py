@@ -23,20 +23,10 @@ from neuralcodes.index.ann_params import AnnParams
 from neuralcodes.index.backends import build_backend, measure_recall
 from neuralcodes.index.encode_job import EncodeResult
 from neuralcodes.index.encoder import Encoder
-from neuralcodes.index.manifest import check_codes, new_manifest, now
+from neuralcodes.index.manifest import new_manifest, now
 from neuralcodes.index.pca_step import fit_index_pca, project_blocks, projector
 from neuralcodes.index.plan import Plan
-from neuralcodes.index.store import (
-    ANN_FILE,
-    CODES,
-    PCA_FILE,
-    Entry,
-    generation_dir,
-    read_entries,
-    read_manifest,
-    read_vectors,
-    write_generation,
-)
+from neuralcodes.index.store import ANN_FILE, PCA_FILE, Entry, Generation, write_generation
 from neuralcodes.progress import Progress, ensure
 
 RECALL_QUERIES = 1000
@@ -78,34 +68,8 @@ class IndexInfo:
             generation=generation, **counts)
 
 
-@dataclass
-class State:
-    """An index as loaded for a writer: manifest, entries and (N, D) vectors of a generation."""
-
-    index_dir: Path
-    manifest: dict[str, Any]
-    entries: list[Entry]
-    vectors: np.ndarray
-    pca_blob: bytes | None = None
-
-    @property
-    def root(self) -> Path:
-        return Path(self.manifest["photos_root"])
-
-
-def load_state(index_dir: str | Path) -> State:
-    manifest = read_manifest(index_dir)
-    gen = generation_dir(index_dir, manifest)
-    entries = read_entries(gen)
-    vectors = read_vectors(gen, len(entries))
-    check_codes(vectors, manifest, gen / CODES)
-    pca_path = gen / PCA_FILE
-    pca_blob = pca_path.read_bytes() if pca_path.is_file() else None
-    return State(Path(index_dir), manifest, entries, vectors, pca_blob)
-
-
 def assemble(
-    state: State, plan: Plan, result: EncodeResult, project: Callable[[np.ndarray], np.ndarray]
+    state: Generation, plan: Plan, result: EncodeResult, project: Callable[[np.ndarray], np.ndarray]
 ) -> tuple[list[Entry], np.ndarray, dict[str, int]]:
     """The next entries and vectors: kept rows copied, re-encoded rows replaced, new rows added.
 

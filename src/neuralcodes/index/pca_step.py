@@ -19,11 +19,11 @@ import numpy as np
 
 from neuralcodes.errors import ArtifactMismatchError, ConfigError, DataError
 from neuralcodes.index.encoder import Encoder
+from neuralcodes.index.store import PCA_FILE, Generation
 from neuralcodes.progress import Progress
 from neuralcodes.runs import RunDir, load_code_set
 
 PCA_MIN, PCA_MAX = 16, 512
-PCA_NAME = "pca.npz"  # the file a generation keeps it in (store.PCA_FILE)
 
 
 def check_pca_dims(dims: int | None) -> None:
@@ -31,30 +31,22 @@ def check_pca_dims(dims: int | None) -> None:
         raise ConfigError(f"--pca {dims}: choose between {PCA_MIN} and {PCA_MAX} dimensions")
 
 
-def run_fit_codes(encoder: Encoder) -> tuple[np.ndarray, str] | None:
-    """The run's held-out in-domain codes of the encoder's layer, if they match its model
-    (None for a network that is not a run folder's)."""
+def run_fit_codes(encoder: Encoder) -> tuple[np.ndarray | None, str]:
+    """The run's held-out in-domain codes of the encoder's layer if they match its model, and
+    where they come from; else None and why there are none, in words."""
     if encoder.run_dir is None:
-        return None
+        return None, "the network is not a neuralcodes run: it has no held-out codes"
     run = RunDir(encoder.run_dir)
     name = f"test_{encoder.layer}"
     try:  # refused when missing or made by an earlier model in the same run folder
         x = load_code_set(run, name, encoder.fingerprint()["model_hash"])
     except (DataError, ArtifactMismatchError, OSError, ValueError):
-        return None
-    if x.ndim != 2 or x.shape[1] != encoder.dim:
-        return None
+        x = None
+    if x is None or x.ndim != 2 or x.shape[1] != encoder.dim:
+        relative = run.relative(run.code_file(name))  # "codes/test_L6.npy"
+        return None, f"the run folder has no {relative} of this model"
     return (np.asarray(x, np.float32),
             f"run codes {run.code_file(name)} ({len(x)} held-out in-domain images)")
-
-
-def _no_fit_codes(encoder: Encoder) -> str:
-    """Why the PCA is not fitted on a run's held-out codes, in words."""
-    if encoder.run_dir is None:
-        return "the network is not a neuralcodes run: it has no held-out codes"
-    run = RunDir(encoder.run_dir)
-    name = run.relative(run.code_file(f"test_{encoder.layer}"))  # "codes/test_L6.npy"
-    return f"the run folder has no {name} of this model"
 
 
 def fit_index_pca(
@@ -65,10 +57,10 @@ def fit_index_pca(
         return None, None, None
     from neuralcodes.postprocess.pca import fit_pca
 
-    found = run_fit_codes(encoder)
-    x, source, on = (found[0], found[1], "run") if found else (
-        collection, f"the indexed collection ({len(collection)} images; "
-        f"{_no_fit_codes(encoder)})", "collection")
+    x, source = run_fit_codes(encoder)
+    on = "run" if x is not None else "collection"
+    if x is None:
+        x, source = collection, f"the indexed collection ({len(collection)} images; {source})"
     limit = min(x.shape[0] - 1, x.shape[1])  # the rank of centred data
     if dims > limit:
         raise ConfigError(f"--pca {dims}: the PCA is fitted on {source}, which allows at most "
@@ -78,7 +70,7 @@ def fit_index_pca(
                                       "model_hash": fp["model_hash"], "n": int(len(x))})
     progress.log(f"PCA to {dims} dimensions fitted on {source}")
     info = {"dims": dims, "whiten": False, "fitted_on": on, "fit_source": source,
-            "n_fit": int(len(x)), "renormalized": True, "file": "pca.npz"}
+            "n_fit": int(len(x)), "renormalized": True, "file": PCA_FILE}
     return pca, info, pca_to_bytes(pca)
 
 
@@ -117,27 +109,26 @@ def pca_to_bytes(pca: Any) -> bytes:
     from neuralcodes.postprocess.pca import save_pca
 
     with tempfile.TemporaryDirectory() as tmp:
-        save_pca(pca, Path(tmp) / "pca.npz")
-        return (Path(tmp) / "pca.npz").read_bytes()
+        save_pca(pca, Path(tmp) / PCA_FILE)
+        return (Path(tmp) / PCA_FILE).read_bytes()
 
 
-def pca_from_bytes(blob: bytes, name: str | Path = PCA_NAME) -> Any:
-    """The PCA saved in ``blob`` (the bytes of the file ``name``, named in errors)."""
+def generation_pca(gen: Generation) -> Any:
+    """The PCA of a generation (None: it has none), refused when its shape is not the
+    manifest's (``code_dim`` in, ``dim`` out)."""
+    if gen.pca_blob is None:
+        return None
     from neuralcodes.postprocess.pca import load_pca
 
-    source: Any = io.BytesIO(blob)  # np.load reads file objects as well as paths
+    path, manifest = gen.dir / PCA_FILE, gen.manifest
+    source: Any = io.BytesIO(gen.pca_blob)  # np.load reads file objects as well as paths
     try:
-        return load_pca(source)
+        pca = load_pca(source)
     except DataError as e:
-        raise DataError(name, e.problem) from None
-
-
-def check_pca(pca: Any, manifest: dict[str, Any], path: str | Path) -> None:
-    """Refuse a PCA whose shape is not the manifest's (``code_dim`` in, ``dim`` out)."""
-    if pca is None:
-        return
+        raise DataError(path, e.problem) from None
     shape = tuple(np.shape(pca.components))  # (dims, D)
     if shape != (manifest["dim"], manifest["code_dim"]) or np.shape(pca.mean) != shape[1:]:
         raise DataError(path, f"a PCA of shape {shape}, but the manifest says "
                         f"{manifest['code_dim']} -> {manifest['dim']} dimensions: damaged "
                         "index (rebuild it)")
+    return pca

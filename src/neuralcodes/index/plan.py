@@ -63,11 +63,6 @@ class Plan:
         """The records that stay in the manifest's ``skipped`` list without being read now."""
         return [*self.folders, *self.still_bad]
 
-    def reported(self, failures: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        """What a job reports as skipped: the subfolders it could not read, then ``failures``
-        (the files it could not read)."""
-        return [(str(r[0]), str(r[1])) for r in self.folders] + failures
-
 
 def log_folders(folders: list[list[Any]], progress: Progress) -> None:
     """Log each subfolder that the scan could not read (``Plan.folders``: its images are left

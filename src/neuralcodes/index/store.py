@@ -37,11 +37,16 @@ from typing import Any
 
 import numpy as np
 
-from neuralcodes.artifacts import atomic_write_bytes, atomic_write_json, read_json
+from neuralcodes.artifacts import (
+    atomic_save_npy,
+    atomic_write_bytes,
+    atomic_write_json,
+    read_json,
+)
 from neuralcodes.errors import DataError
 from neuralcodes.images import INDEX_MARKER
 from neuralcodes.index.leases import in_use, try_lock, unlock
-from neuralcodes.index.manifest import GENERATION_NAME, validate_manifest
+from neuralcodes.index.manifest import GENERATION_NAME, check_codes, validate_manifest
 from neuralcodes.names import shown
 
 MANIFEST = "manifest.json"
@@ -80,6 +85,45 @@ def generation_dir(index_dir: str | Path, manifest: dict[str, Any]) -> Path:
     if not gen.is_dir():
         raise DataError(gen, "the index's current generation folder is missing")
     return gen
+
+
+@dataclass
+class Generation:
+    """One generation of an index as read from disk: its manifest, entries, (N, D) vectors and
+    the bytes of its PCA (None: the index has none)."""
+
+    index_dir: Path
+    manifest: dict[str, Any]
+    entries: list[Entry]
+    vectors: np.ndarray
+    pca_blob: bytes | None = None
+
+    @property
+    def root(self) -> Path:
+        """The indexed photo folder."""
+        return Path(self.manifest["photos_root"])
+
+    @property
+    def dir(self) -> Path:
+        return self.index_dir / str(self.manifest["generation"])
+
+
+def read_generation(index_dir: str | Path, manifest: dict[str, Any] | None = None, *,
+                    mmap: bool = False) -> Generation:
+    """The generation that ``manifest`` (default: the index's own) names, each file checked
+    against it (``DataError`` naming the file); ``mmap``: the vectors memory-mapped."""
+    root = Path(index_dir)
+    manifest = read_manifest(root) if manifest is None else manifest
+    gen = generation_dir(root, manifest)
+    entries = read_entries(gen)
+    vectors = read_vectors(gen, len(entries), mmap=mmap)
+    check_codes(vectors, manifest, gen / CODES)
+    pca_blob = None
+    if manifest.get("pca"):
+        if not (gen / PCA_FILE).is_file():
+            raise DataError(gen / PCA_FILE, "missing: the index records a PCA; rebuild it")
+        pca_blob = (gen / PCA_FILE).read_bytes()
+    return Generation(root, manifest, entries, vectors, pca_blob)
 
 
 def read_entries(gen_dir: Path) -> list[Entry]:
@@ -146,10 +190,7 @@ def write_generation(
     tmp.mkdir()
     lines = "".join(json.dumps(asdict(e), separators=(",", ":")) + "\n" for e in entries)
     atomic_write_bytes(tmp / ENTRIES, lines.encode("utf-8"))
-    with open(tmp / CODES, "wb") as f:
-        np.save(f, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
-        f.flush()
-        os.fsync(f.fileno())
+    atomic_save_npy(tmp / CODES, np.ascontiguousarray(vectors, dtype=np.float32))
     for fname, data in files.items():
         atomic_write_bytes(tmp / fname, data)
     os.rename(tmp, root / name)  # the generation is complete before anything points at it
