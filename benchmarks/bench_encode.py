@@ -109,7 +109,8 @@ def make_photos(n: int, megapixels: float, folder: Path | None = None) -> list[P
 
 
 def ours(folder: Path, photos: list[Path], precision: str) -> dict[str, Any]:
-    from neuralcodes.encoder import available_cores, open_encoder
+    from neuralcodes.encoder import open_encoder
+    from neuralcodes.images.pool import usable_cores
 
     enc = open_encoder(f"hf:{folder}", device="cpu", precision=precision)
     enc.encode_images(photos[:2])  # warm-up
@@ -118,7 +119,7 @@ def ours(folder: Path, photos: list[Path], precision: str) -> dict[str, Any]:
     total = time.perf_counter() - start
     assert result.ok.all()
     start = time.perf_counter()
-    with ThreadPoolExecutor(enc.workers or available_cores()) as pool:
+    with ThreadPoolExecutor(enc.workers or usable_cores()) as pool:
         list(pool.map(enc.load, photos))
     decode = time.perf_counter() - start
     return {"images_per_s": len(photos) / total, "decode_share": decode / total}

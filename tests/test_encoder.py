@@ -43,7 +43,7 @@ def _photos(folder: Path, n: int) -> list[Path]:
 
 
 def test_run_folder_codes_are_todays(runs: tuple[Path, Path], tmp_path: Path) -> None:
-    from neuralcodes.index.encoder import Encoder as TodaysEncoder
+    from neuralcodes.encoder import Encoder as TodaysEncoder
 
     images = np.random.default_rng(0).integers(0, 256, (5, 64, 64, 3), dtype=np.uint8)
     for layer in ("L6", "conv2", "L5"):
@@ -172,7 +172,7 @@ def test_alexnet_encoder(tmp_path: Path) -> None:
 
 
 def test_run_folder_bf16_codes_are_todays_autocast(runs: tuple[Path, Path]) -> None:
-    from neuralcodes.index.encoder import Encoder as TodaysEncoder
+    from neuralcodes.encoder import Encoder as TodaysEncoder
 
     images = np.random.default_rng(1).integers(0, 256, (3, 64, 64, 3), dtype=np.uint8)
     old = TodaysEncoder.from_run(runs[0], layer="L6", device="cpu", precision="bf16")

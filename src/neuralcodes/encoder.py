@@ -7,6 +7,10 @@
     result = enc.encode_images(paths)                         # decode in threads + encode
     check_fingerprint(index_manifest, enc)                    # refuses another network
 
+An index records the encoder's fingerprint (``neuralcodes.models.fingerprint``) and the SPEC that
+reopens its network (``spec_of``; an index written before SPECs records only its ``run_dir``,
+which stays its SPEC): ``open_index_encoder`` reopens it, or another SPEC, at the recorded layer.
+
 An ``Encoder`` is described entirely by its settings (SPEC, layer, device, batch size,
 precision); the network is loaded on first use and dropped when pickled, so an encoder can be
 sent to worker processes and rebuilt there. A run folder's encoder behaves as before SPECs
@@ -20,7 +24,6 @@ in eval mode, and in bf16 / fp16 its convolution and linear weights are cast onc
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,8 +34,10 @@ import numpy as np
 
 from neuralcodes.allocator import tune_once
 from neuralcodes.device import PRECISIONS
-from neuralcodes.errors import ArtifactMismatchError, ConfigError, DataError
-from neuralcodes.models.spec import ModelSpec, parse_spec
+from neuralcodes.errors import ConfigError, DataError
+from neuralcodes.images.pool import usable_cores
+from neuralcodes.models.fingerprint import check_fingerprint  # noqa: F401  (documented here)
+from neuralcodes.models.spec import ModelSpec, Spec, parse_spec, recorded_spec
 from neuralcodes.progress import Progress, ensure
 from neuralcodes.runs import RunDir, best_layer, latest_run
 
@@ -175,7 +180,7 @@ class Encoder:
         ok = np.zeros(len(srcs), dtype=bool)
         rows: list[np.ndarray] = []
         errors: list[DataError] = []
-        with ThreadPoolExecutor(self.workers or available_cores()) as pool:
+        with ThreadPoolExecutor(self.workers or usable_cores()) as pool:
             batches = _prefetched(pool, self._try_load, srcs, self.batch_size)
             for start, loaded in progress.track(batches, -(-len(srcs) // self.batch_size),
                                                 "encode"):
@@ -214,16 +219,8 @@ def _prefetched(pool: ThreadPoolExecutor, load: Any, srcs: Sequence[Any],
         pending = current
 
 
-def available_cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def open_encoder(
-    spec: str | os.PathLike[str] | ModelSpec | None = None,
+    spec: Spec | None = None,
     *,
     layer: str | None = None,
     device: str = "auto",
@@ -243,9 +240,7 @@ def open_encoder(
     parsed = parse_spec(spec) if spec is not None else ModelSpec("run", latest_run())
     if parsed.kind == "run":
         assert parsed.path is not None
-        if not (parsed.path / "model.pt").is_file():
-            raise DataError(parsed.path, "no model.pt in this run folder; train it first")
-        parsed = ModelSpec("run", parsed.path.resolve())
+        parsed = ModelSpec("run", parsed.path.resolve())  # a missing model.pt: open_backbone
     run = parsed.kind == "run"
     batch, prec = _settings(parsed, batch_size, precision)
     enc = Encoder(parsed, layer or "", device, batch, prec, bool(channels_last), workers)
@@ -271,38 +266,33 @@ def _settings(spec: ModelSpec, batch_size: int | None, precision: str | None) ->
     return batch, prec
 
 
-def check_fingerprint(expected: Mapping[str, Any], encoder: Encoder | Mapping[str, Any], *,
-                      where: str = "the index") -> None:
-    """Refuse an encoder whose network, revision, layer or preprocessing differs from
-    ``expected`` (a recorded fingerprint), naming every difference."""
-    actual = encoder if isinstance(encoder, Mapping) else encoder.fingerprint()
-    diffs = fingerprint_differences(expected, actual)
-    if diffs:
-        raise ArtifactMismatchError(f"{where} was made with another network or input: "
-                                    + "; ".join(diffs))
+def spec_of(encoder: Encoder) -> str:
+    """The SPEC that reopens ``encoder``'s network from anywhere: absolute paths, and a hub
+    model pinned to the exact revision (commit) that made the codes."""
+    spec = encoder.spec
+    if spec.hub_id is not None:
+        revision = encoder.fingerprint().get("revision") or spec.revision
+        return str(ModelSpec("hf", hub_id=spec.hub_id, revision=revision))
+    assert spec.path is not None
+    return str(ModelSpec(spec.kind, spec.path.expanduser().resolve()))
 
 
-def fingerprint_differences(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
-    """One line per difference: '<key>: <expected> there, <actual> here'."""
-    if expected.get("kind", "run") != actual.get("kind", "run"):
-        return [f"network: {describe(expected)} there, {describe(actual)} here"]
-    diffs = []
-    for key, value in actual.items():
-        old = expected.get(key)
-        if isinstance(old, Mapping) and isinstance(value, Mapping):
-            diffs += [f"{key}.{k}: {old.get(k)!r} there, {value.get(k)!r} here"
-                      for k in sorted(set(old) | set(value)) if old.get(k) != value.get(k)]
-        elif old != value:
-            diffs.append(f"{key}: {old!r} there, {value!r} here")
-    return diffs
-
-
-def describe(fp: Mapping[str, Any]) -> str:
-    """A fingerprint's network in words."""
-    kind = fp.get("kind", "run")
-    if kind == "run":
-        return f"a neuralcodes run's {fp.get('model_name')} model {fp.get('model_hash')}"
-    if fp.get("hub_id"):
-        return f"hf:{fp['hub_id']} at revision {fp.get('revision')}"
-    what = "AlexNet weights" if kind == "alexnet" else f"a local {fp.get('model_name')} folder"
-    return f"{what} (weights sha256 {str(fp.get('weights_sha256'))[:16]}...)"
+def open_index_encoder(manifest: Mapping[str, Any], model: Spec | None = None, *,
+                       device: str = "auto", batch_size: int | None = None) -> Encoder:
+    """The encoder of an index: ``model`` (a SPEC) or the recorded one, at the recorded layer
+    (not yet checked against the index: ``check_model``)."""
+    spec = parse_spec(model if model is not None else recorded_spec(manifest))
+    if spec.kind == "run" and spec.path is not None and not RunDir(spec.path).model.is_file():
+        raise DataError(spec.path, "no model.pt: the run folder that built this index is gone "
+                        "or has no model; name the same model with --model RUN_DIR (or "
+                        "--model SPEC), or rebuild the index")
+    try:
+        encoder = open_encoder(spec, device=device, batch_size=batch_size)
+    except DataError as e:
+        if model is not None:
+            raise
+        raise DataError(e.path, f"{e.problem} (the network that built this index, {spec}: "
+                        "name it with --model SPEC where it is now)") from None
+    if manifest["layer"] in encoder.layers:  # else another network: check_model names it
+        encoder.layer = str(manifest["layer"])
+    return encoder

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from neuralcodes.encoder import Encoder
 from neuralcodes.errors import ConfigError, DataError
-from neuralcodes.index.encoder import Encoder
 from neuralcodes.runs import RunDir, best_layer
 
 LAYERS = ("conv1", "L5", "L6", "L7", "logits")

@@ -38,9 +38,9 @@ from neuralcodes.distributed.shards import (
     pending_shards,
     write_shard,
 )
+from neuralcodes.encoder import Encoder
 from neuralcodes.errors import ConfigError
 from neuralcodes.images import MAX_PIXELS, read_file
-from neuralcodes.index.encoder import Encoder
 from neuralcodes.progress import Progress, ensure
 
 MAX_RETRIES = 3  # attempts after the first one, per shard

@@ -26,13 +26,14 @@ from neuralcodes.distributed.ray_extract import (
     ray_session,
 )
 from neuralcodes.distributed.shards import DEFAULT_SHARD_SIZE, ShardPlan, concat_codes, iter_shards
+from neuralcodes.encoder import Encoder
 from neuralcodes.errors import DataError
 from neuralcodes.index.ann_params import AnnParams
 from neuralcodes.index.builder import LoggedProgress, prepare_build, report
 from neuralcodes.index.commit import IndexInfo, commit_new
-from neuralcodes.index.encoder import Encoder, Spec, model_argument
 from neuralcodes.index.plan import log_folders, rel_path, scan_folder
 from neuralcodes.index.store import Entry, writer_lock
+from neuralcodes.models.spec import Spec, model_argument
 from neuralcodes.progress import Progress
 
 

@@ -4,11 +4,11 @@
 ``Index.open(...).search(...)`` reads it (api.py); store.py documents the layout on disk.
 """
 
+from neuralcodes.encoder import Encoder
 from neuralcodes.index.ann_params import AnnParams
 from neuralcodes.index.api import Index, SearchResult
 from neuralcodes.index.builder import add_files, build_index, remove_files, update_index
 from neuralcodes.index.commit import IndexInfo
-from neuralcodes.index.encoder import Encoder
 
 __all__ = [
     "AnnParams", "Encoder", "Index", "IndexInfo", "SearchResult", "add_files", "build_index",

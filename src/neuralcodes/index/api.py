@@ -26,12 +26,11 @@ from typing import Any, overload
 
 import numpy as np
 
-from neuralcodes.encoder import Encoder, open_encoder
+from neuralcodes.encoder import Encoder, open_encoder, open_index_encoder
 from neuralcodes.errors import ConfigError, DataError
 from neuralcodes.images import MAX_PIXELS, ImageLike, ImagePolicy, load_image
 from neuralcodes.index.backends import Backend, load_backend
 from neuralcodes.index.builder import build_index
-from neuralcodes.index.encoder import Spec, check_model, model_argument, open_index_encoder
 from neuralcodes.index.leases import Lease
 from neuralcodes.index.pca_step import generation_pca, projector
 from neuralcodes.index.plan import abs_path
@@ -44,6 +43,8 @@ from neuralcodes.index.store import (
     read_generation,
     read_manifest,
 )
+from neuralcodes.models.fingerprint import check_model
+from neuralcodes.models.spec import Spec, model_argument
 
 __all__ = ["Index", "SearchResult"]
 log = logging.getLogger("neuralcodes.index.api")

@@ -16,21 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from neuralcodes.encoder import open_encoder
+from neuralcodes.encoder import Encoder, open_encoder, open_index_encoder, spec_of
 from neuralcodes.errors import ConfigError, DataError
 from neuralcodes.index.ann_params import AnnParams, check_params
 from neuralcodes.index.commit import IndexInfo, assemble, commit, commit_new
 from neuralcodes.index.destination import check_destination, writing
 from neuralcodes.index.encode_job import CodeCache, EncodeResult, encode_paths, read_job
-from neuralcodes.index.encoder import (
-    Encoder,
-    Spec,
-    check_model,
-    model_argument,
-    open_index_encoder,
-    recorded_spec,
-    spec_of,
-)
 from neuralcodes.index.pca_step import check_pca_dims, generation_pca, projector
 from neuralcodes.index.plan import (
     Plan,
@@ -49,6 +40,8 @@ from neuralcodes.index.store import (
     read_generation,
     writer_lock,
 )
+from neuralcodes.models.fingerprint import check_model
+from neuralcodes.models.spec import Spec, model_argument, recorded_spec
 from neuralcodes.names import shown
 from neuralcodes.progress import Progress, ensure
 

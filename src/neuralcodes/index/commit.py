@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 
 from neuralcodes import __version__
+from neuralcodes.encoder import Encoder
 from neuralcodes.index.ann_params import AnnParams
 from neuralcodes.index.backends import build_backend, measure_recall
 from neuralcodes.index.encode_job import EncodeResult
-from neuralcodes.index.encoder import Encoder
 from neuralcodes.index.manifest import new_manifest, now
 from neuralcodes.index.pca_step import fit_index_pca, project_blocks, projector
 from neuralcodes.index.plan import Plan

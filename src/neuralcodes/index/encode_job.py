@@ -27,9 +27,9 @@ import numpy as np
 
 from neuralcodes.allocator import tune_once
 from neuralcodes.artifacts import atomic_write_bytes, atomic_write_json, read_json
+from neuralcodes.encoder import Encoder
 from neuralcodes.errors import DataError
 from neuralcodes.images import DecodedFile, read_files
-from neuralcodes.index.encoder import Encoder
 from neuralcodes.index.plan import abs_path, bad_record
 from neuralcodes.index.store import STAGING
 from neuralcodes.names import shown

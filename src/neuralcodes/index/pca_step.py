@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from neuralcodes.encoder import Encoder
 from neuralcodes.errors import ArtifactMismatchError, ConfigError, DataError
-from neuralcodes.index.encoder import Encoder
 from neuralcodes.index.store import PCA_FILE, Generation
 from neuralcodes.progress import Progress
 from neuralcodes.runs import RunDir, load_code_set

@@ -8,17 +8,19 @@
 
 ``hf:`` followed by an existing folder, or by a path starting with ``/``, ``./``, ``../`` or
 ``~``, is a local folder; anything else after ``hf:`` is a hub id (as ``from_pretrained`` decides).
+An index records the SPEC of its network (``recorded_spec``).
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
-from neuralcodes.errors import ConfigError
+from neuralcodes.errors import ConfigError, DataError
 from neuralcodes.paths import weights_dir
 
 SpecKind = Literal["run", "alexnet", "hf"]
@@ -65,7 +67,10 @@ class ModelSpec:
         return self.hub_id is not None
 
 
-def parse_spec(spec: str | os.PathLike[str] | ModelSpec) -> ModelSpec:
+Spec = str | os.PathLike[str] | ModelSpec  # a SPEC string, a run folder path or a parsed SPEC
+
+
+def parse_spec(spec: Spec) -> ModelSpec:
     """The ``ModelSpec`` of a SPEC string (or a run folder path); ``ConfigError`` if malformed."""
     if isinstance(spec, ModelSpec):
         return spec
@@ -108,3 +113,18 @@ def _parse_hf(text: str) -> ModelSpec:
         raise ConfigError(f"{text!r}: bad revision {revision!r} (a branch, tag or commit "
                           f"hash); {SPEC_FORMS}")
     return ModelSpec("hf", hub_id=hub_id, revision=revision or None)
+
+
+def model_argument(model: Spec | None, run_dir: Spec | None) -> Spec | None:
+    """``model``, or ``run_dir`` (its older name, kept as an alias); not both."""
+    if model is not None and run_dir is not None:
+        raise ConfigError("give the network once: model=SPEC (run_dir= is its older name)")
+    return model if model is not None else run_dir
+
+
+def recorded_spec(manifest: Mapping[str, Any]) -> str:
+    """The SPEC an index (or an unfinished build's settings) records for its network."""
+    spec = manifest.get("model") or manifest.get("run_dir")
+    if not isinstance(spec, str) or not spec:
+        raise DataError("manifest.json", "records no model (rebuild the index)")
+    return spec
