@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import torch
 import torch.nn.functional as F
@@ -22,8 +22,8 @@ from torch import nn
 from neuralcodes.artifacts import atomic_torch_save, provenance, state_dict_hash
 from neuralcodes.config import ModelConfig, from_dict, to_dict
 from neuralcodes.errors import ArtifactMismatchError, ConfigError, DataError
-from neuralcodes.models.alexnet import INPUT_SIZE as ALEXNET_INPUT
 from neuralcodes.models.alexnet import AlexNetCodes
+from neuralcodes.models.stages import Stage, StagedNet
 
 MODEL_FORMAT = 1  # bump when the checkpoint layout changes; older files are refused
 LAYER_NAMES = (
@@ -35,6 +35,7 @@ CONV_SPECS = ((4, 96), (5, 192), (3, 288), (3, 288), (3, 256))
 FC_WIDTH = 2048
 
 Builder = Callable[[ModelConfig], nn.Module]
+B = TypeVar("B", bound=Builder)
 
 
 @runtime_checkable
@@ -53,13 +54,15 @@ def feature_model(model: nn.Module) -> FeatureModel:
     if not isinstance(model, FeatureModel):
         raise ConfigError(f"{type(model).__name__} has no forward_codes/code_dims/layer_names")
     return model
+
+
 _REGISTRY: dict[str, Builder] = {}
 
 
-def register_model(name: str) -> Callable[[Builder], Builder]:
+def register_model(name: str) -> Callable[[B], B]:
     """Decorator: make ``create_model`` build ``ModelConfig(name=name)`` with ``builder``."""
 
-    def decorate(builder: Builder) -> Builder:
+    def decorate(builder: B) -> B:
         _REGISTRY[name] = builder
         return builder
 
@@ -100,14 +103,17 @@ class ConvBlock(nn.Module):
         return F.relu(x, inplace=True)  # the fresh conv output is not needed again
 
 
-class NotebookNet(nn.Module):
+@register_model("notebook")
+class NotebookNet(StagedNet):
     """The seed notebook's ConvNet; layers addressable by name for neural codes."""
 
     layer_names = LAYER_NAMES
+    feature_stages = 8  # through pool3
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.config = cfg
+        self.probe_size = cfg.image_size
         chans = [scaled(c, cfg.width) for _, c in CONV_SPECS]
         ins = [3, *chans[:-1]]
         blocks = [
@@ -124,23 +130,9 @@ class NotebookNet(nn.Module):
         self.fc6 = nn.Linear(chans[-1] * side * side, fc)
         self.fc7 = nn.Linear(fc, fc)
         self.fc8 = nn.Linear(fc, cfg.num_classes)
-        self._dims = self._layer_dims(chans, fc)
         keras_init(self)
 
-    def _layer_dims(self, chans: list[int], fc: int) -> dict[str, tuple[int, ...]]:
-        s = self.config.image_size
-        s1, s2 = math.ceil(s / 2), math.ceil(math.ceil(s / 2) / 2)
-        c1, c2, c3, c4, c5 = chans
-        h = self.feature_shape[1]
-        return {
-            "conv1": (c1, s, s), "pool1": (c1, s1, s1),
-            "conv2": (c2, s1, s1), "pool2": (c2, s2, s2),
-            "conv3": (c3, s2, s2), "conv4": (c4, s2, s2), "conv5": (c5, s2, s2),
-            "pool3": (c5, h, h),
-            "L5": (c5 * h * h,), "L6": (fc,), "L7": (fc,), "logits": (self.config.num_classes,),
-        }  # fmt: skip
-
-    def _stages(self) -> list[tuple[str, Callable[[torch.Tensor], torch.Tensor]]]:
+    def stages(self) -> list[tuple[str, Stage]]:
         pool = _pool
         return [
             ("conv1", self.conv1), ("pool1", pool), ("conv2", self.conv2), ("pool2", pool),
@@ -151,43 +143,6 @@ class NotebookNet(nn.Module):
             ("logits", self.fc8),
         ]  # fmt: skip
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, 3, H, W) in [0, 1] -> (B, num_classes) logits."""
-        return self.forward_head(self.forward_features(x))
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, 3, H, W) -> (B, C, h, w): the last feature map (pool3)."""
-        for _, stage in self._stages()[:8]:
-            x = stage(x)
-        return x
-
-    def forward_head(self, f: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        """(B, C, h, w) pool3 map -> (B, num_classes) logits, or (B, D7) L7 if ``pre_logits``."""
-        stages = self._stages()[8:]
-        for _, stage in stages[:-1] if pre_logits else stages:
-            f = stage(f)
-        return f
-
-    def forward_codes(self, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
-        """Raw activations of ``layers``, running only as deep as the deepest one asked for.
-
-        Conv layers come as (B, C, h, w) maps, L5/L6/L7/logits as (B, D).
-        """
-        check_layers(layers, self.layer_names)
-        wanted = set(layers)
-        deepest = max(self.layer_names.index(name) for name in layers)
-        out: dict[str, torch.Tensor] = {}
-        for name, stage in self._stages()[: deepest + 1]:
-            x = stage(x)
-            if name in wanted:
-                out[name] = x
-        return {name: out[name] for name in layers}
-
-    def code_dims(self, layer: str) -> int:
-        """The length of ``layer``'s flattened code (C * h * w for conv layers)."""
-        check_layers([layer], self.layer_names)
-        return math.prod(self._dims[layer])
-
 
 def _pool(x: torch.Tensor) -> torch.Tensor:
     return F.max_pool2d(x, 2, ceil_mode=True)  # == Keras "same" 2x2 pooling
@@ -195,13 +150,6 @@ def _pool(x: torch.Tensor) -> torch.Tensor:
 
 def _flatten(x: torch.Tensor) -> torch.Tensor:
     return torch.flatten(x, 1)  # (B, C*h*w); Keras orders (h, w, C): a permutation, same distances
-
-
-def check_layers(layers: Sequence[str], known: Sequence[str]) -> None:
-    """Refuse an empty request or layer names the model does not have."""
-    unknown = [name for name in layers if name not in known]
-    if unknown or not layers:
-        raise ConfigError(f"unknown layers {unknown or '[]'}; known layers are {list(known)}")
 
 
 def keras_init(model: nn.Module) -> None:
@@ -213,38 +161,10 @@ def keras_init(model: nn.Module) -> None:
                 nn.init.zeros_(m.bias)
 
 
-@register_model("notebook")
-def _build_notebook(cfg: ModelConfig) -> nn.Module:
-    return NotebookNet(cfg)
-
-
-class AlexNet(AlexNetCodes):
-    """The paper's network (``neuralcodes.models.alexnet``, torchvision's state-dict layout)
-    built from a ``ModelConfig`` (``name="alexnet"``), with the whole feature contract."""
-
-    def __init__(self, cfg: ModelConfig) -> None:
-        super().__init__(num_classes=cfg.num_classes, dropout=cfg.dropout)
-        self.config = cfg
-        self._dims: dict[str, int] = {}
-
-    def code_dims(self, layer: str) -> int:
-        """The length of ``layer``'s flattened code, from one forward pass of a blank image."""
-        check_layers([layer], self.layer_names)
-        if not self._dims:
-            device = self.get_buffer("mean").device
-            x = torch.zeros(1, 3, ALEXNET_INPUT, ALEXNET_INPUT, device=device)
-            was_training = self.training
-            self.eval()
-            with torch.inference_mode():
-                acts = self.forward_codes(x, list(self.layer_names))
-            self.train(was_training)
-            self._dims = {k: math.prod(v.shape[1:]) for k, v in acts.items()}
-        return self._dims[layer]
-
-
 @register_model("alexnet")
-def _build_alexnet(cfg: ModelConfig) -> nn.Module:
-    return AlexNet(cfg)
+def _alexnet(cfg: ModelConfig) -> nn.Module:
+    """The paper's network (``neuralcodes.models.alexnet``, torchvision's state-dict layout)."""
+    return AlexNetCodes(num_classes=cfg.num_classes, dropout=cfg.dropout)
 
 
 def model_hash(model: nn.Module) -> str:

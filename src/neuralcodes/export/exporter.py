@@ -16,7 +16,8 @@ from neuralcodes.errors import DataError
 from neuralcodes.export.extra import require_export_extra
 from neuralcodes.export.metadata import NORM_SUFFIX, ExportConfig, build_metadata
 from neuralcodes.export.weights import save_safetensors
-from neuralcodes.model import check_layers, feature_model, load_model
+from neuralcodes.model import feature_model, load_model
+from neuralcodes.models.stages import check_layers
 from neuralcodes.runs import RunDir, require_model
 
 log = logging.getLogger(__name__)

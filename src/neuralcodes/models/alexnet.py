@@ -9,7 +9,7 @@ contract as the project's own model (docs/ARCHITECTURE.md). Inputs are (B, 3, H,
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 import torch
@@ -17,26 +17,29 @@ import torch.nn.functional as F
 from torch import nn
 
 from neuralcodes.errors import ConfigError, DataError
+from neuralcodes.models.preprocess import IMAGENET_MEAN, IMAGENET_STD
+from neuralcodes.models.stages import Stage, StagedNet
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 INPUT_SIZE = 224
 LAYER_NAMES = (
     "conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5",
     "L5", "L6", "L7", "logits",
 )
-# features index of the module whose output each name is (convs: after their ReLU)
-_FEATURE_TAPS = {"conv1": 1, "pool1": 2, "conv2": 4, "pool2": 5, "conv3": 7, "conv4": 9,
-                 "conv5": 11, "pool5": 12}
+# the slices of ``features`` (convs with their ReLU) and ``classifier`` that make each layer
+_FEATURE_SLICES = ((0, 2), (2, 3), (3, 5), (5, 6), (6, 8), (8, 10), (10, 12), (12, 13))
+_CLASSIFIER_SLICES = ((0, 3), (3, 6), (6, 7))  # L6, L7, logits
 
 
-class AlexNetCodes(nn.Module):
+class AlexNetCodes(StagedNet):
     """AlexNet (torchvision layout) with named layers; L5 = flattened pool5 (9216),
     L6 = fc6 after ReLU (4096), L7 = fc7 after ReLU (4096)."""
 
-    def __init__(self, num_classes: int = 1000, dropout: float = 0.5, resize: bool = True) -> None:
+    layer_names = LAYER_NAMES
+    feature_stages = 8  # through pool5
+    probe_size = INPUT_SIZE
+
+    def __init__(self, num_classes: int = 1000, dropout: float = 0.5) -> None:
         super().__init__()
-        self.resize = resize
         self.features = nn.Sequential(
             nn.Conv2d(3, 64, kernel_size=11, stride=4, padding=2), nn.ReLU(inplace=True),
             nn.MaxPool2d(kernel_size=3, stride=2),
@@ -57,52 +60,25 @@ class AlexNetCodes(nn.Module):
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), False)
 
-    @property
-    def layer_names(self) -> tuple[str, ...]:
-        return LAYER_NAMES
-
     def prepare(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) in [0, 1] -> (B, 3, 224, 224) ImageNet-normalised."""
         if x.dim() != 4 or x.shape[1] != 3:
             raise ConfigError(f"AlexNet expects (B, 3, H, W) images, got {tuple(x.shape)}")
-        if self.resize and tuple(x.shape[2:]) != (INPUT_SIZE, INPUT_SIZE):
+        if tuple(x.shape[2:]) != (INPUT_SIZE, INPUT_SIZE):
             x = F.interpolate(x, size=(INPUT_SIZE, INPUT_SIZE), mode="bilinear",
                               align_corners=False, antialias=True)
         mean, std = self.get_buffer("mean"), self.get_buffer("std")  # (1, 3, 1, 1)
         return (x - mean) / std
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Images -> (B, 256, 6, 6): pool5 after the adaptive average pool."""
-        return self.avgpool(self.features(self.prepare(x)))
+    def stages(self) -> list[tuple[str, Stage]]:
+        convs = [self.features[a:b] for a, b in _FEATURE_SLICES]
+        fcs = [self.classifier[a:b] for a, b in _CLASSIFIER_SLICES]
+        return list(zip(LAYER_NAMES, [*convs, self._l5, *fcs], strict=True))
 
-    def forward_head(self, f: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        """(B, 256, 6, 6) -> (B, 4096) L7 if ``pre_logits`` else (B, num_classes) logits."""
-        h = self.classifier[:6](torch.flatten(f, 1))  # (B, 4096) L7
-        return h if pre_logits else self.classifier[6](h)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
-
-    def forward_codes(self, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
-        """Raw (not normalised) activations of the named layers, one forward pass."""
-        unknown = [name for name in layers if name not in LAYER_NAMES]
-        if unknown:
-            raise ConfigError(f"unknown AlexNet layers {unknown}; known layers: {LAYER_NAMES}")
-        wanted, out = set(layers), {}
-        h = self.prepare(x)
-        taps = {i: name for name, i in _FEATURE_TAPS.items()}
-        for i, module in enumerate(self.features):
-            h = module(h)
-            if taps.get(i) in wanted:
-                out[taps[i]] = h.clone()  # the next ReLU is in place
-        h = torch.flatten(self.avgpool(h), 1)  # (B, 9216) L5
-        stages = (("L5", 0, 0), ("L6", 0, 3), ("L7", 3, 6), ("logits", 6, 7))  # classifier slices
-        deepest = max((i for i, (name, _, _) in enumerate(stages) if name in wanted), default=-1)
-        for name, start, stop in stages[: deepest + 1]:
-            h = self.classifier[start:stop](h)  # L6: (B, 4096), L7: (B, 4096), logits
-            if name in wanted:
-                out[name] = h.clone()
-        return {name: out[name] for name in layers}
+    def _l5(self, pool5: torch.Tensor) -> torch.Tensor:
+        """(B, 256, 6, 6) -> (B, 9216); the input is always 224 x 224, so pool5 is 6 x 6 and
+        torchvision's adaptive average pool keeps it as it is."""
+        return torch.flatten(self.avgpool(pool5), 1)
 
 
 def expected_layout(num_classes: int = 1000) -> dict[str, tuple[int, ...]]:

@@ -30,9 +30,9 @@ from torch import nn
 
 from neuralcodes.artifacts import read_json
 from neuralcodes.errors import DataError
-from neuralcodes.model import check_layers
 from neuralcodes.models.hub import ModelFolder, check_files, require_transformers
 from neuralcodes.models.preprocess import Preprocess, from_processor_config
+from neuralcodes.models.stages import check_layers
 
 log = logging.getLogger(__name__)
 
