@@ -21,7 +21,7 @@ from neuralcodes.data.tensors import to_input
 from neuralcodes.device import inference
 from neuralcodes.errors import ConfigError
 from neuralcodes.model import feature_model
-from neuralcodes.postprocess.pooling import POOLINGS, get_pool
+from neuralcodes.postprocess.pooling import POOLINGS, Pool
 from neuralcodes.progress import Progress
 
 
@@ -62,7 +62,7 @@ def check_poolable(model: nn.Module, specs: Sequence[CodeSpec],
         probe = to_input(np.zeros((1, *image_shape), np.uint8), dev)
         acts = feature_model(model).forward_codes(probe, layers)  # (1, C, h, w) or (1, D)
         for spec in pooled:
-            get_pool(spec.pool or "")(acts[spec.layer])  # ConfigError for a (B, D) layer
+            Pool(spec.pool or "")(acts[spec.layer])  # ConfigError for a (B, D) layer
 
 
 def extract_specs(
@@ -85,6 +85,6 @@ def extract_specs(
     for pool, layers in groups.items():
         codes = extract_codes(model, images, layers, batch_size=batch_size, device=device,
                               precision=precision, progress=progress,
-                              pool=get_pool(pool) if pool else None)
+                              pool=Pool(pool) if pool else None)
         out |= {CodeSpec(layer, pool).name: c for layer, c in codes.items()}
     return {s.name: out[s.name] for s in specs}

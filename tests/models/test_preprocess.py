@@ -11,15 +11,15 @@ import pytest
 from PIL import Image
 
 from neuralcodes.errors import ConfigError, DataError
+from neuralcodes.images import load_image
+from neuralcodes.images.convert import to_8bit
+from neuralcodes.images.resize import fit, fit_geometry
 from neuralcodes.models.preprocess import (
     IMAGENET_MEAN,
     IMAGENET_STD,
     Preprocess,
     alexnet_preprocess,
     from_processor_config,
-    load_for_network,
-    output_geometry,
-    preprocess_image,
 )
 
 from .helpers import OPENAI, PROCESSORS
@@ -35,17 +35,18 @@ def _photo(width: int, height: int, seed: int = 0) -> Image.Image:
 def test_shorter_side_geometry() -> None:
     pre = Preprocess(32, "shorter", 36, "bicubic")
     # 70 x 50: shorter side 50 -> 36, longer int(36 * 70 / 50) = 50; crop offsets floor(18/2), 2
-    assert output_geometry(70, 50, pre) == (50, 36, 9, 2)
-    assert output_geometry(50, 70, pre) == (36, 50, 2, 9)
-    assert output_geometry(32, 32, Preprocess(32, "exact", 32, "bilinear")) == (32, 32, 0, 0)
+    assert fit_geometry(70, 50, pre.image_policy) == (50, 36, 9, 2)
+    assert fit_geometry(50, 70, pre.image_policy) == (36, 50, 2, 9)
+    exact = Preprocess(32, "exact", 32, "bilinear")
+    assert fit_geometry(32, 32, exact.image_policy) == (32, 32, 0, 0)
 
 
 def test_crop_offsets_floor_or_round() -> None:
     # 63 - 32 = 31: HF floors (15), torchvision rounds half to even (round(15.5) = 16)
     floor = Preprocess(32, "exact", 63, "bilinear")
-    assert output_geometry(100, 80, floor)[2:] == (15, 15)
+    assert fit_geometry(100, 80, floor.image_policy)[2:] == (15, 15)
     rounded = dataclasses.replace(floor, crop_offset="round")
-    assert output_geometry(100, 80, rounded)[2:] == (16, 16)
+    assert fit_geometry(100, 80, rounded.image_policy)[2:] == (16, 16)
 
 
 def test_the_geometry_is_the_image_pipelines() -> None:
@@ -127,7 +128,7 @@ def test_same_pixels_as_the_models_own_processor(family: str, hf_models: dict[st
     theirs = AutoImageProcessor.from_pretrained(hf_models[family], local_files_only=True)(
         images=image, return_tensors="pt")["pixel_values"]  # (1, 3, S, S)
     pre = from_processor_config(PROCESSORS[family], "x")
-    x = torch.from_numpy(preprocess_image(image, pre)).permute(2, 0, 1)[None].double()
+    x = torch.from_numpy(fit(to_8bit(image), pre.image_policy)).permute(2, 0, 1)[None].double()
     mean, std = torch.tensor(pre.mean).view(1, 3, 1, 1), torch.tensor(pre.std).view(1, 3, 1, 1)
     ours = (x * pre.rescale - mean) / std
     torch.testing.assert_close(ours.float(), theirs, rtol=0, atol=1e-5)
@@ -138,8 +139,8 @@ def test_jpeg_is_decoded_at_reduced_size() -> None:
     buf = io.BytesIO()
     _photo(40, 30).resize((1600, 1200), Image.Resampling.BICUBIC).save(buf, "JPEG", quality=95)
     pre = from_processor_config(PROCESSORS["dinov2"], "x")
-    fast = load_for_network(buf.getvalue(), pre)
-    exact = load_for_network(buf.getvalue(), dataclasses.replace(pre, reducing_gap=None))
+    fast = load_image(buf.getvalue(), pre.image_policy)
+    exact = load_image(buf.getvalue(), dataclasses.replace(pre, reducing_gap=None).image_policy)
     assert fast.shape == exact.shape == (32, 32, 3) and fast.dtype == np.uint8
     assert np.abs(fast.astype(int) - exact.astype(int)).mean() < 2.0
     opened = Image.open(io.BytesIO(buf.getvalue()))
@@ -155,10 +156,10 @@ def test_exif_orientation_and_modes() -> None:
     exif[0x0112] = 6  # rotate 90 degrees clockwise to display
     buf = io.BytesIO()
     tall.save(buf, "PNG", exif=exif)
-    out = load_for_network(buf.getvalue(), pre)
+    out = load_image(buf.getvalue(), pre.image_policy)
     assert out.shape == (8, 8, 3)
     assert tuple(out[4, 7]) == (0, 0, 255) and tuple(out[4, 0]) == (255, 0, 0)  # top went right
-    gray = load_for_network(Image.new("L", (10, 10), 128), pre)
+    gray = load_image(Image.new("L", (10, 10), 128), pre.image_policy)
     assert tuple(gray[0, 0]) == (128, 128, 128)
 
 
@@ -166,6 +167,6 @@ def test_unreadable_sources_name_themselves(tmp_path: Path) -> None:
     pre = Preprocess(8, "exact", 8, "nearest")
     (tmp_path / "bad.jpg").write_bytes(b"not an image")
     with pytest.raises(DataError, match="bad.jpg"):
-        load_for_network(tmp_path / "bad.jpg", pre)
+        load_image(tmp_path / "bad.jpg", pre.image_policy)
     with pytest.raises(DataError, match="missing.png: file not found"):
-        load_for_network(str(tmp_path / "missing.png"), pre)
+        load_image(str(tmp_path / "missing.png"), pre.image_policy)

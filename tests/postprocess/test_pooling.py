@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from neuralcodes.errors import ConfigError
-from neuralcodes.postprocess.pooling import centre_prior, gem, get_pool, mac, spoc
+from neuralcodes.postprocess.pooling import Pool, centre_prior, gem, mac, spoc
 
 MAP = torch.tensor([[[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]]])  # (1, 1, 3, 3)
 MAP = torch.cat([MAP, -MAP], dim=1)  # (1, 2, 3, 3)
@@ -26,7 +26,7 @@ def test_centre_prior_exact() -> None:
     torch.testing.assert_close(centre_prior(3, 3), expected)
     value = 5.0 + e2 * (2 + 4 + 6 + 8) + e4 * (1 + 3 + 7 + 9)
     torch.testing.assert_close(spoc(MAP, centre_prior=True), torch.tensor([[value, -value]]))
-    torch.testing.assert_close(get_pool("spoc-centre")(MAP), spoc(MAP, centre_prior=True))
+    torch.testing.assert_close(Pool("spoc-centre")(MAP), spoc(MAP, centre_prior=True))
 
 
 def test_gem_exact() -> None:
@@ -34,16 +34,16 @@ def test_gem_exact() -> None:
     torch.testing.assert_close(gem(x, p=1.0), torch.tensor([[2.5]]))
     torch.testing.assert_close(gem(x, p=3.0), torch.tensor([[(100.0 / 4) ** (1 / 3)]]))
     torch.testing.assert_close(gem(-x, p=3.0, eps=0.5), torch.tensor([[0.5]]))  # clamped at eps
-    torch.testing.assert_close(get_pool("gem", p=1.0)(x), torch.tensor([[2.5]]))
+    torch.testing.assert_close(Pool("gem", p=1.0)(x), torch.tensor([[2.5]]))
 
 
 def test_pool_module_and_factory() -> None:
-    assert get_pool("mac")(MAP).shape == (1, 2)
-    torch.testing.assert_close(get_pool("spoc")(MAP), spoc(MAP))
+    assert Pool("mac")(MAP).shape == (1, 2)
+    torch.testing.assert_close(Pool("spoc")(MAP), spoc(MAP))
     with pytest.raises(ConfigError, match="choose one of"):
-        get_pool("avg")
+        Pool("avg")
     with pytest.raises(ConfigError, match="no option"):
-        get_pool("mac", p=3)
+        Pool("mac", p=3)
 
 
 def test_pooling_a_vector_names_the_layers_with_a_map() -> None:

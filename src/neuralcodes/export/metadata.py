@@ -8,7 +8,6 @@ loader can rebuild the network from the file alone and refuse a file that was ed
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import Any, Literal, get_args
 from torch import nn
 
 from neuralcodes import __version__
-from neuralcodes.artifacts import provenance
+from neuralcodes.artifacts import provenance, sha256_bytes
 from neuralcodes.config import ModelConfig, from_dict, to_dict
 from neuralcodes.errors import ArtifactMismatchError, ConfigError, DataError
 from neuralcodes.model import feature_model, model_hash
@@ -112,7 +111,7 @@ def build_metadata(
 def metadata_digest(meta: Mapping[str, str]) -> str:
     """SHA-256 (16 hex digits) of every entry but the digest itself, in key order."""
     items = sorted((k, v) for k, v in meta.items() if k != DIGEST_KEY)
-    return hashlib.sha256(json.dumps(items).encode()).hexdigest()[:16]
+    return sha256_bytes(json.dumps(items).encode())[:16]
 
 
 def parse_metadata(meta: Mapping[str, str] | None, where: str | Path) -> ExportInfo:

@@ -48,7 +48,6 @@ class CodesGraph(nn.Module):
 
 def to_onnx(model: nn.Module, image_size: int, export: ExportConfig) -> Any:
     """The ``onnx.ModelProto`` of ``CodesGraph(model)``, with a dynamic batch dimension."""
-    require_export_extra("onnx")
     graph = CodesGraph(model, export.layers).eval()
     example = torch.rand(2, 3, image_size, image_size)  # batch 2: 1 would be specialised
     with _quiet_exporter():

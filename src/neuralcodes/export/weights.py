@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 
 def save_safetensors(path: str | Path, model: nn.Module, metadata: dict[str, str]) -> None:
     """Write ``model``'s weights (on the CPU, contiguous) and ``metadata`` atomically."""
-    require_export_extra("safetensors")
     from safetensors.torch import save
 
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}

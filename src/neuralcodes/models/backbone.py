@@ -10,7 +10,6 @@ checks). A run folder keeps today's photo policy (centre square, Lanczos to S) a
 from __future__ import annotations
 
 import functools
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from neuralcodes.artifacts import sha256_bytes, sha256_file
 from neuralcodes.errors import DataError
 from neuralcodes.images import ImagePolicy, load_image, photo_policy
 from neuralcodes.models.hub import ModelFolder
@@ -64,22 +64,16 @@ class Backbone:
             return {"model_hash": self.run_header["model_hash"], "model_name": self.model_name}
         record = {"kind": self.spec.kind, "model_name": self.model_name}
         if self.files is not None and self.files.hub_id is not None:
-            key = f"{self.files.hub_id}@{self.files.revision}"
-            return {**record, "model_hash": _short(key), "hub_id": self.files.hub_id,
+            key = f"{self.files.hub_id}@{self.files.revision}".encode()
+            return {**record, "model_hash": sha256_bytes(key)[:16], "hub_id": self.files.hub_id,
                     "revision": self.files.revision, "weights_sha256": None}
         if self.files is not None:
             digest = self.files.weights_sha256()
         else:
-            from neuralcodes.artifacts import sha256_file
-
             assert self.spec.path is not None
             digest = sha256_file(self.spec.path)
         return {**record, "model_hash": digest[:16], "hub_id": None, "revision": None,
                 "weights_sha256": digest}
-
-
-def _short(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def open_backbone(spec: ModelSpec, device: torch.device) -> Backbone:
@@ -105,18 +99,17 @@ def _run_backbone(spec: ModelSpec, device: torch.device) -> Backbone:
 
 def _alexnet_backbone(spec: ModelSpec, device: torch.device) -> Backbone:
     from neuralcodes.config import ModelConfig
-    from neuralcodes.model import create_model
     from neuralcodes.models.alexnet import INPUT_SIZE, load_alexnet_weights
 
     assert spec.path is not None
     if not spec.path.is_file():
         raise DataError(spec.path, "AlexNet weights file not found; fetch it with `neuralcodes "
                         "weights alexnet`, or name a file with --model alexnet:PATH.pth")
-    zoo = load_alexnet_weights(spec.path)  # DataError naming the file and what differs
-    n_classes = int(zoo.state_dict()["classifier.6.weight"].shape[0])
-    model = create_model(ModelConfig(name="alexnet", num_classes=n_classes, image_size=INPUT_SIZE))
-    model.load_state_dict(zoo.state_dict())
-    model.to(device).eval()
+    model = load_alexnet_weights(spec.path)  # DataError naming the file and what differs
+    n_classes = int(model.state_dict()["classifier.6.weight"].shape[0])
+    model.config = ModelConfig(name="alexnet", num_classes=n_classes,  # type: ignore[assignment]
+                               image_size=INPUT_SIZE)  # as create_model would build it
+    model.to(device)
     model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     return Backbone(spec, model, INPUT_SIZE, ALEXNET_DEFAULT_LAYER, alexnet_preprocess(),
                     "alexnet", conv=True)

@@ -13,7 +13,6 @@ switch are read from the environment at each call (``HF_HUB_CACHE``, ``HF_HOME``
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import socket
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from neuralcodes.artifacts import sha256_file
+from neuralcodes.artifacts import sha256_bytes, sha256_file
 from neuralcodes.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -61,7 +60,7 @@ class ModelFolder:
         if len(files) == 1:
             return sha256_file(files[0])
         lines = "".join(f"{sha256_file(p)}  {p.name}\n" for p in files)
-        return hashlib.sha256(lines.encode()).hexdigest()
+        return sha256_bytes(lines.encode())
 
 
 def require_transformers() -> Any:
@@ -88,10 +87,6 @@ def hub_offline() -> bool:
     """Whether HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) forbids the network."""
     return any(os.environ.get(k, "").strip().lower() in _TRUE
                for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
-
-
-def hub_endpoint() -> str:
-    return os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT
 
 
 def hub_unreachable(endpoint: str, timeout: float = CONNECT_TIMEOUT) -> str | None:
@@ -138,7 +133,8 @@ def resolve_hub(hub_id: str, revision: str | None = None) -> ModelFolder:
     except ValueError as e:  # HFValidationError: not a valid repository id
         raise ConfigError(f"hf:{hub_id}: not a valid hub id ({e})") from None
     name = f"hf:{hub_id}" + (f"@{revision}" if revision else "")
-    reason = "HF_HUB_OFFLINE is set" if hub_offline() else hub_unreachable(hub_endpoint())
+    endpoint = os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT
+    reason = "HF_HUB_OFFLINE is set" if hub_offline() else hub_unreachable(endpoint)
     if reason is not None:
         raise DataError(name, f"not in the Hugging Face cache ({cache}) and the hub cannot be "
                         f"reached ({reason}); {offline_help(hub_id, cache)}")

@@ -2,8 +2,8 @@
 
 ``Preprocess`` records the policy (what an index manifest keeps and checks): its geometry is an
 ``ImagePolicy`` of ``neuralcodes.images`` (``image_policy``), applied there by the one image
-pipeline (``load_for_network`` and ``preprocess_image`` delegate to it); the mean/std
-normalisation is part of the network input, applied on the device by the network wrapper.
+pipeline (``load_image(src, pre.image_policy)``); the mean/std normalisation is part of the
+network input, applied on the device by the network wrapper.
 
 Geometry, as Hugging Face image processors and torchvision do it: resize the shorter side to R
 (the longer one to ``int(R * long / short)``) or both sides to R x R, then cut the centred S x S
@@ -21,11 +21,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
-import numpy as np
-from PIL import Image
-
+from neuralcodes.config import Checked
 from neuralcodes.errors import ConfigError, DataError
 from neuralcodes.images.policy import CropOffset, Fit, ImagePolicy, network_policy
 from neuralcodes.images.policy import Resample as Filter
@@ -38,10 +36,11 @@ DEFAULT_REDUCING_GAP = 2.0
 
 
 @dataclass(frozen=True)
-class Preprocess:
+class Preprocess(Checked):
     """How an image becomes the network's (S, S, 3) input, and the normalisation after it.
 
     Network input = (pixel * ``rescale`` - ``mean``) / ``std`` per channel, on the device.
+    Every field is checked against its type (the choices of each ``Literal``) when it is built.
     """
 
     size: int  # S: the centre crop, the network's input side
@@ -55,10 +54,7 @@ class Preprocess:
     reducing_gap: float | None = DEFAULT_REDUCING_GAP
     source: str = ""  # where the values come from (for people; not compared)
 
-    def __post_init__(self) -> None:
-        _choice("resize", self.resize, ResizeMode)
-        _choice("resample", self.resample, Filter)
-        _choice("crop_offset", self.crop_offset, CropOffset)
+    def check(self) -> None:
         if self.size < 1 or self.resize_to < 1:
             raise ConfigError(f"preprocessing sizes must be positive, got {self.size}, "
                               f"{self.resize_to}")
@@ -90,43 +86,10 @@ class Preprocess:
                               reducing_gap=self.reducing_gap)
 
 
-def _choice(name: str, value: str, kind: Any) -> None:
-    if value not in get_args(kind):
-        raise ConfigError(f"unknown {name} {value!r}; choose one of {list(get_args(kind))}")
-
-
 def alexnet_preprocess() -> Preprocess:
     """torchvision's ImageNet convention: shorter side 256, centre crop 224, bilinear."""
     return Preprocess(224, "shorter", 256, "bilinear", IMAGENET_MEAN, IMAGENET_STD,
                       crop_offset="round", source="torchvision ImageNet evaluation transform")
-
-
-def output_geometry(width: int, height: int, pre: Preprocess) -> tuple[int, int, int, int]:
-    """(resized width, resized height, crop left, crop top) for a ``width`` x ``height`` image."""
-    from neuralcodes.images.resize import fit_geometry
-
-    return fit_geometry(width, height, pre.image_policy)
-
-
-def preprocess_image(img: Image.Image, pre: Preprocess) -> np.ndarray:
-    """An RGB (or "L", "RGBA") image -> (S, S, 3) ``uint8``: resize, then centre crop."""
-    from neuralcodes.images.convert import to_8bit
-    from neuralcodes.images.resize import fit
-
-    return fit(to_8bit(img), pre.image_policy)
-
-
-def load_for_network(src: Any, pre: Preprocess) -> np.ndarray:
-    """Any image (path, bytes, binary file, PIL image, array) -> (S, S, 3) ``uint8`` by ``pre``.
-
-    Read by ``neuralcodes.images`` (regular files, byte and pixel limits, EXIF orientation never
-    fatal, RGB, reduced decoding); raises its ``ImageError`` (a ``DataError``) naming the source
-    for anything that is not a readable image. An array already (S, S, 3) ``uint8`` is taken as
-    the network's input, as by ``load_image``.
-    """
-    from neuralcodes.images import load_image
-
-    return load_image(src, pre.image_policy)
 
 
 def from_processor_config(cfg: Mapping[str, Any], source: str) -> Preprocess:

@@ -68,7 +68,8 @@ def gem(x: torch.Tensor, p: float = 3.0, eps: float = 1e-6) -> torch.Tensor:
 
 
 class Pool(nn.Module):
-    """A pooling as a module: ``Pool("gem", p=4.0)(feature_map) -> (B, C)``."""
+    """The pooling called ``name`` ("spoc", "spoc-centre", "mac", "gem") as a module:
+    ``Pool("gem", p=4.0)(feature_map) -> (B, C)``."""
 
     def __init__(self, name: str, **kw: Any) -> None:
         super().__init__()
@@ -91,8 +92,3 @@ class Pool(nn.Module):
 
     def extra_repr(self) -> str:
         return f"{self.name!r}" + "".join(f", {k}={v!r}" for k, v in self.kw.items())
-
-
-def get_pool(name: str, **kw: Any) -> Pool:
-    """The pooling called ``name`` ("spoc", "spoc-centre", "mac", "gem"), as a module."""
-    return Pool(name, **kw)
