@@ -34,7 +34,7 @@ def collection(images: int, width: float, log: Any = stderr_log) -> tuple[Path, 
     """The index of ``images`` generated photos made with a random network of ``width`` (built
     once; later calls reuse it) and what building it took."""
     from benchmarks.bench_index import make_photos, make_run
-    from neuralcodes.encoder import available_cores
+    from neuralcodes.images.pool import usable_cores
     from neuralcodes.index import build_index
 
     root = BENCH_DIR / f"{images}-w{width:g}"
@@ -42,7 +42,7 @@ def collection(images: int, width: float, log: Any = stderr_log) -> tuple[Path, 
     if done.is_file():
         return root / "index", json.loads(done.read_text())
     log(f"query benchmark: generating {images} photos and indexing them (once)")
-    make_photos(root / "photos", images, (320, 240), available_cores())
+    make_photos(root / "photos", images, (320, 240), usable_cores())
     make_run(root / "run", width)
     start = time.perf_counter()
     info = build_index(root / "photos", root / "index", run_dir=root / "run", layer="L6",

@@ -1,4 +1,4 @@
-"""The network of docs/protocol.md: named layers, the feature contract, a registry, checkpoints.
+"""The network of docs/protocol.md: named layers (``models.stages``), a registry, checkpoints.
 
 Keras fidelity: "same" padding (for the 4x4 kernel one row/column more at the bottom/right),
 ReLU after every layer but the logits, 2x2 max-pools, glorot-uniform weights and zero biases.

@@ -65,21 +65,14 @@ def export_model(
     fields = {"torch_version": torch.__version__, **provenance}
     try:
         model.cpu().eval()
-        if export.format == "safetensors":
-            return _safetensors(Path(path), model, cfg, export, class_names, fields)
-        return _onnx(Path(path), model, cfg, export, class_names, fields)
+        if export.format == "onnx":
+            return _onnx(Path(path), model, cfg, export, class_names, fields)
+        meta = build_metadata(model, cfg, export, class_names=class_names,
+                              extra={"format": "pt"}, **fields)  # as Hugging Face tools expect
+        save_safetensors(path, model, meta)
+        return ExportResult(Path(path), export.format, (), meta)
     finally:
         model.to(device).train(training)
-
-
-def _safetensors(
-    path: Path, model: nn.Module, cfg: ModelConfig, export: ExportConfig,
-    class_names: tuple[str, ...] | None, fields: dict[str, object],
-) -> ExportResult:
-    meta = build_metadata(model, cfg, export, class_names=class_names,
-                          extra={"format": "pt"}, **fields)  # as Hugging Face tools expect
-    save_safetensors(path, model, meta)
-    return ExportResult(path, export.format, (), meta)
 
 
 def _onnx(
@@ -137,8 +130,8 @@ def _class_names(
 
 
 def _target(model_path: Path, fmt: str, out: str | Path | None) -> Path:
-    name = model_path.with_suffix(SUFFIXES[fmt]).name
+    default = model_path.with_suffix(SUFFIXES[fmt])
     if out is None:
-        return model_path.with_suffix(SUFFIXES[fmt])
+        return default
     out = Path(out)
-    return out / name if out.is_dir() else out
+    return out / default.name if out.is_dir() else out
