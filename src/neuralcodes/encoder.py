@@ -36,7 +36,7 @@ from neuralcodes.allocator import tune_once
 from neuralcodes.device import PRECISIONS
 from neuralcodes.errors import ConfigError, DataError
 from neuralcodes.images.pool import usable_cores
-from neuralcodes.models.fingerprint import check_fingerprint  # noqa: F401  (documented here)
+from neuralcodes.models.fingerprint import check_fingerprint  # noqa: F401  (docs/models.md)
 from neuralcodes.models.spec import ModelSpec, Spec, parse_spec, recorded_spec
 from neuralcodes.progress import Progress, ensure
 from neuralcodes.runs import RunDir, best_layer, latest_run

@@ -125,6 +125,6 @@ def _hf_backbone(spec: ModelSpec, device: torch.device) -> Backbone:
         assert spec.path is not None
         files = local_folder(spec.path)
     net = load_folder(files)
-    net.model.to(device)
-    return Backbone(spec, net.model, net.preprocess.size, net.model.layer_names[0],
-                    net.preprocess, net.model_type, conv=net.conv, files=files)
+    net.to(device)
+    return Backbone(spec, net, net.preprocess.size, net.layer_names[0], net.preprocess,
+                    net.model_type, conv=net.family.conv, files=files)

@@ -66,6 +66,7 @@ class HFCodes(nn.Module):
         self.model: Any = model
         self.model_type = model_type
         self.family = family
+        self.preprocess = pre  # how images become its input (the normalisation is applied here)
         self.is_clip = family.model_class == "CLIPVisionModelWithProjection"
         self.layer_names: tuple[str, ...] = tuple(codes)
         mean, std = torch.tensor(pre.mean), torch.tensor(pre.std)
@@ -117,16 +118,8 @@ def code(name: str, out: dict[str, Any], is_clip: bool) -> torch.Tensor:
     return h[:, 0] if h.ndim == 3 else h.mean(dim=(2, 3))
 
 
-@dataclass(frozen=True, eq=False)
-class HFNetwork:
-    model: HFCodes
-    preprocess: Preprocess
-    model_type: str
-    conv: bool
-
-
-def load_folder(files: ModelFolder) -> HFNetwork:
-    """A model folder (local or a hub snapshot) -> ``HFNetwork`` in eval mode, on the CPU."""
+def load_folder(files: ModelFolder) -> HFCodes:
+    """A model folder (local or a hub snapshot) -> ``HFCodes`` in eval mode, on the CPU."""
     transformers = require_transformers()
     check_files(files)
     folder = files.folder
@@ -141,11 +134,11 @@ def load_folder(files: ModelFolder) -> HFNetwork:
         family = FAMILIES.get(config.model_type, GENERIC)
         model, missing = _from_pretrained(transformers, family, config, files)
     codes = _available(family, missing, folder)
-    wrapped = HFCodes(model.float().eval(), config.model_type, family, preprocess, codes)
+    wrapped = HFCodes(model.float().eval(), str(config.model_type), family, preprocess, codes)
     _probe(wrapped, preprocess.size)
     if family.conv:
         wrapped.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-    return HFNetwork(wrapped, preprocess, str(config.model_type), family.conv)
+    return wrapped
 
 
 def _from_pretrained(transformers: Any, family: Family, config: Any,

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from neuralcodes.device import model_device
 from neuralcodes.errors import ConfigError
 
 Stage = Callable[[torch.Tensor], torch.Tensor]
@@ -84,8 +85,7 @@ class StagedNet(nn.Module):
         """The length of ``layer``'s flattened code (C * h * w for conv layers)."""
         check_layers([layer], self.layer_names)
         if not self._dims:
-            device = next(self.parameters()).device
-            x = torch.zeros(1, 3, self.probe_size, self.probe_size, device=device)
+            x = torch.zeros(1, 3, self.probe_size, self.probe_size, device=model_device(self))
             was_training = self.training
             self.eval()
             with torch.inference_mode():
