@@ -132,7 +132,7 @@ def peer(folder: Path, photos: list[Path]) -> dict[str, Any]:
     from neuralcodes.models.hf import load_folder
     from neuralcodes.models.hub import ModelFolder
 
-    model = load_folder(ModelFolder(folder)).model.model  # the transformers module itself
+    model = load_folder(ModelFolder(folder)).model  # the transformers module itself
     extractor = t.pipeline("image-feature-extraction", model=model, device="cpu",
                            image_processor=t.AutoImageProcessor.from_pretrained(folder))
     extractor(str(photos[0]), return_tensors=True)  # warm-up
