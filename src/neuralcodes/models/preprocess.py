@@ -21,9 +21,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from neuralcodes.config import Checked
 from neuralcodes.errors import ConfigError, DataError
 from neuralcodes.images.policy import CropOffset, Fit, ImagePolicy, network_policy
 from neuralcodes.images.policy import Resample as Filter
@@ -36,11 +35,10 @@ DEFAULT_REDUCING_GAP = 2.0
 
 
 @dataclass(frozen=True)
-class Preprocess(Checked):
+class Preprocess:
     """How an image becomes the network's (S, S, 3) input, and the normalisation after it.
 
     Network input = (pixel * ``rescale`` - ``mean``) / ``std`` per channel, on the device.
-    Every field is checked against its type (the choices of each ``Literal``) when it is built.
     """
 
     size: int  # S: the centre crop, the network's input side
@@ -54,7 +52,10 @@ class Preprocess(Checked):
     reducing_gap: float | None = DEFAULT_REDUCING_GAP
     source: str = ""  # where the values come from (for people; not compared)
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
+        _choice("resize", self.resize, ResizeMode)
+        _choice("resample", self.resample, Filter)
+        _choice("crop_offset", self.crop_offset, CropOffset)
         if self.size < 1 or self.resize_to < 1:
             raise ConfigError(f"preprocessing sizes must be positive, got {self.size}, "
                               f"{self.resize_to}")
@@ -84,6 +85,11 @@ class Preprocess(Checked):
         return network_policy(self.source or "network", self.size, resize=resize,
                               resample=self.resample, fit=fit, crop_offset=self.crop_offset,
                               reducing_gap=self.reducing_gap)
+
+
+def _choice(name: str, value: str, kind: Any) -> None:
+    if value not in get_args(kind):
+        raise ConfigError(f"unknown {name} {value!r}; choose one of {list(get_args(kind))}")
 
 
 def alexnet_preprocess() -> Preprocess:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from neuralcodes.device import model_device
+from neuralcodes.device import inference
 from neuralcodes.errors import ConfigError
 
 Stage = Callable[[torch.Tensor], torch.Tensor]
@@ -85,11 +85,8 @@ class StagedNet(nn.Module):
         """The length of ``layer``'s flattened code (C * h * w for conv layers)."""
         check_layers([layer], self.layer_names)
         if not self._dims:
-            x = torch.zeros(1, 3, self.probe_size, self.probe_size, device=model_device(self))
-            was_training = self.training
-            self.eval()
-            with torch.inference_mode():
+            with inference(self) as (device, _):
+                x = torch.zeros(1, 3, self.probe_size, self.probe_size, device=device)
                 acts = self.forward_codes(x, self.layer_names)
-            self.train(was_training)
             self._dims = {k: math.prod(v.shape[1:]) for k, v in acts.items()}
         return self._dims[layer]
