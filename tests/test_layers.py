@@ -16,11 +16,11 @@ LAYERS: dict[str, int] = {
     # 0 base: no neuralcodes imports above this line
     "neuralcodes": 0, "errors": 0, "artifacts": 0, "config": 0, "progress": 0, "logs": 0,
     "device": 0, "stats": 0, "tables": 0, "results": 0, "allocator": 0, "paths": 0,
-    "environment": 0, "names": 0,
+    "environment": 0, "names": 0, "extras": 0,
     # 1 images and data
     "images": 1, "data": 1,
     # 2 models
-    "model": 2, "alexnet": 2, "models": 2, "recipes": 2, "presets": 2,
+    "model": 2, "models": 2, "recipes": 2, "presets": 2,
     # 3 codes and metrics, the run-folder contract, figures and report
     "codes": 3, "codesets": 3, "encoder": 3, "postprocess": 3, "search": 3, "metrics": 3,
     "scoring": 3, "evaluate": 3, "train": 3, "checkpoint": 3, "early_stopping": 3, "runs": 3,

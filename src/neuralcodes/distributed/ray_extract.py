@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -39,23 +40,17 @@ from neuralcodes.distributed.shards import (
     write_shard,
 )
 from neuralcodes.encoder import Encoder
-from neuralcodes.errors import ConfigError
+from neuralcodes.extras import import_extra
 from neuralcodes.images import MAX_PIXELS, read_file
 from neuralcodes.progress import Progress, ensure
 
 MAX_RETRIES = 3  # attempts after the first one, per shard
-RAY_EXTRA_HINT = "pip install 'neuralcodes[ray]'  (or: pip install 'ray[data]>=2.9')"
 
 
 def require_ray() -> ModuleType:
-    """The ``ray`` module with Ray Data, or a ``ConfigError`` naming the extra to install."""
-    try:
-        import ray
-        import ray.data  # noqa: F401  (Ray Data is a separate part of the wheel's extras)
-    except ImportError as e:
-        raise ConfigError(f"the Ray backend needs Ray Data, which is not installed ({e}); "
-                          f"install it with: {RAY_EXTRA_HINT}") from None
-    return ray
+    """The ``ray`` module with Ray Data, or a ``MissingExtraError`` naming the extra to install."""
+    import_extra("ray.data", "ray", "the Ray backend", or_else="or: pip install 'ray[data]>=2.9'")
+    return sys.modules["ray"]
 
 
 @contextlib.contextmanager

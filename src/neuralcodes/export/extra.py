@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
+from neuralcodes.extras import MissingExtraError, require
 
-from neuralcodes.errors import NeuralCodesError
-
-INSTALL_HINT = "pip install 'neuralcodes[export]'"
+__all__ = ["NEEDS", "MissingExtraError", "require_export_extra"]
 # what each format needs: import name -> distribution name
 NEEDS = {
     "safetensors": {"safetensors": "safetensors"},
@@ -14,16 +12,6 @@ NEEDS = {
 }
 
 
-class MissingExtraError(NeuralCodesError):
-    """An optional dependency group is not installed; the message says what to install."""
-
-
 def require_export_extra(fmt: str) -> None:
     """Raise ``MissingExtraError``, naming the extra to install, if ``fmt`` lacks a module."""
-    missing = [dist for module, dist in NEEDS[fmt].items()
-               if importlib.util.find_spec(module) is None]
-    if missing:
-        raise MissingExtraError(
-            f"exporting to {fmt} needs {', '.join(missing)}, which is not installed: "
-            f"run {INSTALL_HINT}"
-        )
+    require("export", NEEDS[fmt], f"exporting to {fmt}")

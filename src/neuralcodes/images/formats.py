@@ -16,13 +16,15 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from neuralcodes.extras import install_hint
+
 log = logging.getLogger("neuralcodes.images.formats")
 
 IMAGE_EXTENSIONS = frozenset({
     ".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".heic", ".heif", ".avif",
 })  # fmt: skip
 BASE_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")  # MPO (phones) opens as JPEG
-HEIF_EXTRA = "pip install 'neuralcodes[heif]'"
+HEIF_EXTRA = install_hint("heif")
 # ISO base media "ftyp" brands (bytes 8..12 of the file, then the compatible brands)
 _HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1",
                           b"msf1", b"heif"})

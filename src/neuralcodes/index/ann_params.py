@@ -23,6 +23,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal, get_args
 
 from neuralcodes.errors import ConfigError
+from neuralcodes.extras import import_extra
 
 BackendKind = Literal["exact", "ivfpq", "hnsw", "faiss"]
 BACKENDS: tuple[str, ...] = get_args(BackendKind)
@@ -91,15 +92,9 @@ class AnnParams:
 
 
 def require_faiss() -> Any:
-    """The ``faiss`` module, or a ConfigError that says how to install it."""
-    try:
-        import faiss
-    except ImportError:
-        raise ConfigError(
-            "the approximate backends need FAISS: pip install 'neuralcodes[index]' "
-            "(or use --backend exact)"
-        ) from None
-    return faiss
+    """The ``faiss`` module, or a ``MissingExtraError`` that says how to install it."""
+    return import_extra("faiss", "index", "an approximate backend",
+                        or_else="or use --backend exact")
 
 
 @contextlib.contextmanager

@@ -24,10 +24,10 @@ from urllib.parse import urlparse
 
 from neuralcodes.artifacts import sha256_bytes, sha256_file
 from neuralcodes.errors import ConfigError, DataError
+from neuralcodes.extras import import_extra
 
 log = logging.getLogger(__name__)
 
-HF_EXTRA = "pip install 'neuralcodes[hf]'"
 DEFAULT_ENDPOINT = "https://huggingface.co"
 CONNECT_TIMEOUT = 3.0  # seconds for the reachability check (DNS included)
 SAFETENSORS = ("model.safetensors", "model-*-of-*.safetensors", "model.safetensors.index.json")
@@ -64,13 +64,8 @@ class ModelFolder:
 
 
 def require_transformers() -> Any:
-    """The ``transformers`` module, or a ConfigError naming the extra that installs it."""
-    try:
-        import transformers
-    except ImportError as e:
-        raise ConfigError(f"Hugging Face models need the 'transformers' package ({e}); install "
-                          f"the hf extra: {HF_EXTRA}") from None
-    return transformers
+    """The ``transformers`` module, or a ``MissingExtraError`` naming the extra that installs it."""
+    return import_extra("transformers", "hf", "a Hugging Face model")
 
 
 def hub_cache_dir() -> Path:

@@ -8,10 +8,9 @@ starts fast.
 
 from __future__ import annotations
 
-import importlib.util
 from typing import TYPE_CHECKING, Any
 
-from neuralcodes.errors import NeuralCodesError
+from neuralcodes.extras import MissingExtraError, require
 from neuralcodes.serve.uploads import DEFAULT_MAX_UPLOAD_BYTES
 
 if TYPE_CHECKING:
@@ -19,26 +18,13 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "MissingExtraError", "create_app", "require_serve_extra"]
 # import name -> distribution name (python-multipart is imported as python_multipart or multipart)
-SERVE_MODULES = {"fastapi": "fastapi", "uvicorn": "uvicorn", "python_multipart": "python-multipart"}
-INSTALL_HINT = "pip install 'neuralcodes[serve]'"
-
-
-class MissingExtraError(NeuralCodesError):
-    """An optional dependency group is not installed; the message says what to install."""
+SERVE_MODULES = {"fastapi": "fastapi", "uvicorn": "uvicorn",
+                 "python_multipart|multipart": "python-multipart"}
 
 
 def require_serve_extra() -> None:
     """Raise ``MissingExtraError``, naming the install command, if a ``serve`` module is missing."""
-    missing = [
-        dist for module, dist in SERVE_MODULES.items()
-        if importlib.util.find_spec(module) is None
-        and not (module == "python_multipart" and importlib.util.find_spec("multipart"))
-    ]  # fmt: skip
-    if missing:
-        raise MissingExtraError(
-            f"`neuralcodes serve` needs {', '.join(missing)}, which is not installed: "
-            f"run {INSTALL_HINT}"
-        )
+    require("serve", SERVE_MODULES, "`neuralcodes serve`")
 
 
 def __getattr__(name: str) -> Any:
