@@ -17,18 +17,18 @@ import torch
 from torch import nn
 
 from neuralcodes.codes import extract_codes
+from neuralcodes.config import RetrievalConfig, split_code_spec
 from neuralcodes.data.tensors import to_input
 from neuralcodes.device import inference
-from neuralcodes.errors import ConfigError
 from neuralcodes.model import feature_model
-from neuralcodes.postprocess.pooling import POOLINGS, Pool
+from neuralcodes.postprocess.pooling import Pool
 from neuralcodes.progress import Progress
 
 
 @dataclass(frozen=True)
 class CodeSpec:
     layer: str
-    pool: str | None = None  # one of POOLINGS, or None for the flattened activations
+    pool: str | None = None  # a config.Pooling, or None for the flattened activations
 
     @property
     def name(self) -> str:
@@ -37,11 +37,7 @@ class CodeSpec:
 
 def parse_spec(text: str) -> CodeSpec:
     """ "L6" -> CodeSpec("L6"); "conv5:spoc" -> CodeSpec("conv5", "spoc")."""
-    layer, sep, pool = text.partition(":")
-    if not layer or (sep and pool not in POOLINGS):
-        raise ConfigError(f"bad code spec {text!r}: write a layer (L6) or layer:pooling "
-                          f"(conv5:spoc) with a pooling among {POOLINGS}")
-    return CodeSpec(layer, pool or None)
+    return CodeSpec(*split_code_spec(text))
 
 
 def parse_specs(texts: Sequence[str]) -> list[CodeSpec]:
@@ -51,6 +47,11 @@ def parse_specs(texts: Sequence[str]) -> list[CodeSpec]:
         spec = parse_spec(text)
         out.setdefault(spec.name, spec)
     return list(out.values())
+
+
+def code_specs(cfg: RetrievalConfig) -> list[CodeSpec]:
+    """The trained network's code sets of a run: the layers, then the pooled conv codes."""
+    return parse_specs([*cfg.layers, *cfg.pooled])
 
 
 def check_poolable(model: nn.Module, specs: Sequence[CodeSpec],

@@ -34,6 +34,20 @@ def choices(literal: Any) -> tuple[str, ...]:
     return typing.get_args(literal)
 
 
+def split_code_spec(text: str, *, pooled: bool = False,
+                    where: str = "") -> tuple[str, str | None]:
+    """The layer and pooling of a code spec: "L6" -> ("L6", None), "conv5:spoc" -> ("conv5",
+    "spoc"); ``pooled``: a pooling is required. Anything else is a ConfigError (naming the
+    field ``where``, if given)."""
+    layer, sep, pool = text.partition(":")
+    if not layer or ((sep or pooled) and pool not in choices(Pooling)):
+        field = f"{where}: " if where else ""
+        form = "layer:pooling" if pooled else "a layer (L6) or layer:pooling"
+        raise ConfigError(f"{field}bad spec {text!r}; write {form} (conv5:spoc) with a pooling "
+                          f"among {choices(Pooling)}")
+    return layer, pool or None
+
+
 class Checked:
     """Checks every field of a frozen dataclass against its annotation after ``__init__``
     (lists become tuples, ints become floats where a float is declared), then ``check()``."""
@@ -148,10 +162,7 @@ class RetrievalConfig(Checked):
         if not self.layers:
             raise ConfigError("retrieval.layers: name at least one layer (L5, L6, L7...)")
         for spec in self.pooled:
-            layer, _, pool = spec.partition(":")
-            if not layer or pool not in choices(Pooling):
-                raise ConfigError(f"retrieval.pooled: bad spec {spec!r}; write layer:pooling "
-                                  f"(conv5:spoc) with a pooling among {choices(Pooling)}")
+            split_code_spec(spec, pooled=True, where="retrieval.pooled")
         for pair in self.compare:
             a, _, b = pair.partition(":")
             if not (a and b):

@@ -2,7 +2,8 @@
 
 Retrieval scores are means over queries, so their uncertainty comes from which queries happened to
 be drawn. Both functions resample queries (the unit of evaluation) with a seeded generator, so
-the same inputs and seed always give the same numbers.
+the same inputs and seed always give the same numbers. ``max_pca_dims``: the most components a
+PCA fitted on a given set can keep (every PCA size is checked against it).
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ class PairedResult:
     ci_low: float  # percentile bootstrap interval of the mean difference
     ci_high: float
     p_value: float  # two-sided sign-flip permutation test of "no difference"
+
+
+def max_pca_dims(n: int, d: int) -> int:
+    """The most principal components of ``n`` samples of ``d`` dimensions: centred, they have
+    rank at most ``min(n - 1, d)`` (centring costs one degree of freedom)."""
+    return min(n - 1, d)
 
 
 def _per_query(values: np.ndarray, name: str) -> np.ndarray:

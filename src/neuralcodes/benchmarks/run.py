@@ -27,6 +27,7 @@ from neuralcodes.errors import ConfigError, DataError
 from neuralcodes.images import scan_images
 from neuralcodes.progress import Progress
 from neuralcodes.search import knn
+from neuralcodes.stats import max_pca_dims
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def pca_fit_files(config: BenchmarkConfig, dataset: Dataset) -> list[Path]:
 def _check_pca_size(config: BenchmarkConfig, encoder: ImageEncoder, n_fit: int) -> None:
     if config.pca is None:
         return
-    limit = min(n_fit - 1, int(encoder.dim))
+    limit = max_pca_dims(n_fit, int(encoder.dim))
     if config.pca > limit:
         raise ConfigError(f"--pca {config.pca} is impossible with {n_fit} fit images of "
                           f"{encoder.dim}-dim codes: at most min(N - 1, D) = {limit}")

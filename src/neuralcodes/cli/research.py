@@ -154,11 +154,9 @@ def _show(args: argparse.Namespace, text: str, data: Any, name: str) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from neuralcodes.research.sweep import sweep
     from neuralcodes.research.tables import sweep_markdown, write_sweep
-    from neuralcodes.runs import RunDir, load_config
 
     pools = [p if ":" in p else f"{args.conv_layer}:{p}" for p in args.pool]
-    dims = args.pca or list(load_config(RunDir(args.run_dir)).retrieval.pca_dims)
-    rows = sweep(args.run_dir, codes=[*args.layer, *pools], dims=dims,
+    rows = sweep(args.run_dir, codes=[*args.layer, *pools], dims=args.pca,
                  whiten=WHITEN[args.whiten], qe=args.qe, qe_alpha=args.qe_alpha,
                  estimator=args.estimator, n_bootstrap=args.bootstrap, progress=ConsoleProgress())
     files = write_sweep(rows, args.out or args.run_dir)

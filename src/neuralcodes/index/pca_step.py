@@ -22,6 +22,7 @@ from neuralcodes.errors import ArtifactMismatchError, ConfigError, DataError
 from neuralcodes.index.store import PCA_FILE, Generation
 from neuralcodes.progress import Progress
 from neuralcodes.runs import RunDir, load_code_set
+from neuralcodes.stats import max_pca_dims
 
 PCA_MIN, PCA_MAX = 16, 512
 
@@ -61,7 +62,7 @@ def fit_index_pca(
     on = "run" if x is not None else "collection"
     if x is None:
         x, source = collection, f"the indexed collection ({len(collection)} images; {source})"
-    limit = min(x.shape[0] - 1, x.shape[1])  # the rank of centred data
+    limit = max_pca_dims(*x.shape)
     if dims > limit:
         raise ConfigError(f"--pca {dims}: the PCA is fitted on {source}, which allows at most "
                           f"{limit} dimensions")

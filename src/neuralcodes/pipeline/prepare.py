@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from neuralcodes.artifacts import atomic_write_json, provenance, read_json
-from neuralcodes.codesets import check_poolable, parse_specs
+from neuralcodes.codesets import check_poolable, code_specs
 from neuralcodes.config import DataConfig, RunConfig
 from neuralcodes.config import replace as cfg_replace
 from neuralcodes.data.cache import PixelCache, open_or_build_cache
@@ -76,8 +76,7 @@ def check_run_config(cfg: RunConfig, *, to_download: bool = False) -> None:
                           f"data.image_size={data.image_size} (presets.resolve derives them)")
     with torch.random.fork_rng(devices=[]):  # leaves the global seed's stream untouched
         probe = create_model(cfg_replace(model, width=min(model.width, PROBE_WIDTH)))
-    check_poolable(probe, parse_specs([*cfg.retrieval.layers, *cfg.retrieval.pooled]),
-                   (data.image_size, data.image_size, 3))
+    check_poolable(probe, code_specs(cfg.retrieval), (data.image_size, data.image_size, 3))
 
 
 def prepare(run_dir: str | Path, cfg: RunConfig, *, workers: int | None = None,

@@ -9,6 +9,7 @@ asked for); ``labels.npy``; and ``manifest.json``, which ties them to the model 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import torch
 
 from neuralcodes.artifacts import read_json
 from neuralcodes.codes import l2_normalize
-from neuralcodes.codesets import CodeSpec, extract_specs, parse_specs
+from neuralcodes.codesets import CodeSpec, code_specs, extract_specs
 from neuralcodes.config import Estimator, RetrievalConfig, RunConfig
 from neuralcodes.device import pick_device
 from neuralcodes.model import create_model, load_model
@@ -27,11 +28,7 @@ from neuralcodes.progress import Progress, ensure
 from neuralcodes.results import CodeSetScore, PcaCurve, PcaFit
 from neuralcodes.runs import RunDir, load_code_sets, load_config, save_code_sets, update_metrics
 from neuralcodes.scoring import pairwise, score_codes
-
-
-def code_specs(cfg: RetrievalConfig) -> list[CodeSpec]:
-    """The trained network's code sets: the layers, then the pooled conv codes."""
-    return parse_specs([*cfg.layers, *cfg.pooled])
+from neuralcodes.stats import max_pca_dims
 
 
 def codes_step(run_dir: str | Path, *, data: RunData | None = None,
@@ -129,18 +126,18 @@ def pca_curves(sets: dict[str, np.ndarray], labels: np.ndarray,
 
 
 def pca_curve(fit: np.ndarray, database: np.ndarray, labels: np.ndarray,
-              dims: tuple[int, ...], *, whiten: bool = False,
-              estimator: Estimator = "spec", n_bootstrap: int = 0) -> PcaCurve:
-    """mAP of PCA-compressed codes for each possible size (fitted on ``fit``), with its 95 %
-    bootstrap interval when ``n_bootstrap`` > 0; sizes above min(N_fit - 1, D) are left out (PCA
-    cannot have them)."""
-    limit = min(fit.shape[0] - 1, fit.shape[1])  # centring costs one degree of freedom
+              dims: Sequence[int], *, whiten: bool = False, estimator: Estimator = "spec",
+              qe: int = 0, qe_alpha: float = 0.0, n_bootstrap: int = 0) -> PcaCurve:
+    """mAP of PCA-compressed codes (with query expansion if ``qe`` > 0) for each possible size
+    (fitted on ``fit``), with its 95 % bootstrap interval when ``n_bootstrap`` > 0; sizes above
+    min(N_fit - 1, D) are left out (PCA cannot have them)."""
+    limit = max_pca_dims(*fit.shape)
     curve, ci = {}, {}
     for d in (d for d in dims if d <= limit):
         pca = fit_pca(fit, d, whiten=whiten)
         codes = apply_pca(pca, database)  # (N, d) L2-normalised
-        score = score_codes(codes, labels, precision_at=(), recall_at=(),
-                            estimator=estimator, n_bootstrap=n_bootstrap).score
+        score = score_codes(codes, labels, precision_at=(), recall_at=(), estimator=estimator,
+                            qe=qe, qe_alpha=qe_alpha, n_bootstrap=n_bootstrap).score
         curve[d] = score.map
         if score.ci95 is not None:
             ci[d] = score.ci95

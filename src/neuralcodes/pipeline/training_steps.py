@@ -88,6 +88,5 @@ def _data_summary(data: RunData, source: str) -> dict[str, Any]:
     ood_classes = len(np.unique(np.asarray(data.cache.labels)[data.split.ood]))
     return {"source": source, "cache": str(data.cache.path),
             "n_images": int(len(data.cache.labels)), "n_classes": n_classes,
-            "n_ood_classes": int(ood_classes), "n_train": int(len(data.split.train)),
-            "n_val": int(len(data.split.val)), "n_test": int(len(data.split.test)),
-            "n_ood": int(len(data.split.ood))}
+            "n_ood_classes": int(ood_classes),
+            **{f"n_{part}": n for part, n in data.split.sizes().items()}}

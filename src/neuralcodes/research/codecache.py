@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 
 from neuralcodes.codesets import CodeSpec
-from neuralcodes.config import PcaFitOn
 from neuralcodes.model import load_model
 from neuralcodes.pipeline.prepare import open_run_data
 from neuralcodes.pipeline.retrieval_steps import extract_sets
@@ -37,7 +36,6 @@ class RunCodes:
     ood: dict[str, np.ndarray]
     fit: dict[str, np.ndarray]
     labels: np.ndarray
-    fit_on: PcaFitOn
 
 
 def run_codes(run_dir: str | Path, specs: Sequence[CodeSpec], *,
@@ -45,7 +43,6 @@ def run_codes(run_dir: str | Path, specs: Sequence[CodeSpec], *,
     """The codes of ``specs`` on a run's OOD images, from codes/ or extracted (and cached)."""
     run = RunDir(Path(run_dir))
     run_cfg = load_config(run)
-    cfg = run_cfg.retrieval
     sets, labels = load_code_sets(run)
     loaded = load_model(run.model)
     model_hash = loaded.header["model_hash"]
@@ -58,11 +55,11 @@ def run_codes(run_dir: str | Path, specs: Sequence[CodeSpec], *,
         save_extra_code_sets(run, new, cached, model_hash)
         ensure(progress).log(f"cached codes of {', '.join(s.name for s in missing)} in "
                              f"{run.codes}")
-    on_db = cfg.pca_fit_on == "database"
+    on_db = run_cfg.retrieval.pca_fit_on == "database"
     ood, fit = {}, {}
     for s in specs:
         ood[s.name] = np.asarray(load_code_set(run, f"ood_{s.name}", model_hash))
         fit[s.name] = ood[s.name] if on_db else np.asarray(
             load_code_set(run, f"test_{s.name}", model_hash))
-    return RunCodes(ood, fit, labels, cfg.pca_fit_on)
+    return RunCodes(ood, fit, labels)
 

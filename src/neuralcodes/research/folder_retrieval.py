@@ -25,6 +25,7 @@ from neuralcodes.research.folders import read_labelled_folder
 from neuralcodes.research.networks import Network
 from neuralcodes.results import CodeSetScore
 from neuralcodes.scoring import score_codes
+from neuralcodes.stats import max_pca_dims
 from neuralcodes.tables import ci_text
 
 
@@ -73,7 +74,7 @@ def folder_retrieval(
     rows = []
     for name, x in found.items():
         variants: list[tuple[int | None, np.ndarray]] = [(None, x)]
-        limit = min(len(fit_codes[name]) - 1, x.shape[1])
+        limit = max_pca_dims(*fit_codes[name].shape)
         variants += [(d, apply_pca(fit_pca(fit_codes[name], d, whiten=whiten), x))
                      for d in pca if d <= limit]  # the PCA sizes this fit set allows
         for d, compressed in variants:

@@ -2,29 +2,30 @@
 
 Every combination is scored on the run's out-of-domain retrieval task (each image queries all
 the others) with its 95 % bootstrap interval; PCA is fitted on the run's held-out fit set (never
-the database unless the run asked for it). Codes are extracted once per spec and cached
+the database unless the run asked for it) and scored by the retrieval step's ``pca_curve``, so
+both give the same numbers. Codes are extracted once per spec and cached
 (``research.codecache``), so a second sweep costs only the scoring. Bytes per image are those of
 float32 codes: 4 x dimensions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from neuralcodes.codesets import parse_specs
 from neuralcodes.config import Estimator
 from neuralcodes.errors import ConfigError
-from neuralcodes.postprocess.pca import apply_pca, fit_pca
+from neuralcodes.pipeline.retrieval_steps import pca_curve
 from neuralcodes.progress import Progress, ensure
 from neuralcodes.research.codecache import RunCodes, run_codes
+from neuralcodes.runs import RunDir, load_config
 from neuralcodes.scoring import score_codes
+from neuralcodes.stats import max_pca_dims
 
-DEFAULT_DIMS = (16, 32, 64, 128, 256, 512)
+NO_CI = (float("nan"), float("nan"))  # the interval of a row scored without a bootstrap
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def sweep(
     run_dir: str | Path,
     *,
     codes: Sequence[str] = ("L5", "L6", "L7"),
-    dims: Sequence[int] = DEFAULT_DIMS,
+    dims: Sequence[int] | None = None,
     whiten: Sequence[bool] = (False,),
     qe: Sequence[int] = (0,),
     qe_alpha: float = 0.0,
@@ -58,37 +59,33 @@ def sweep(
     n_bootstrap: int = 1000,
     progress: Progress | None = None,
 ) -> list[SweepRow]:
-    """Score every combination; ``codes`` are specs ("L6", "conv5:spoc", "conv4:gem")."""
+    """Score every combination; ``codes`` are specs ("L6", "conv5:spoc", "conv4:gem"), ``dims``
+    the PCA sizes (default: the run's, ``retrieval.pca_dims``)."""
+    if dims is None:
+        dims = load_config(RunDir(Path(run_dir))).retrieval.pca_dims
     if any(n < 0 for n in qe) or any(d < 1 for d in dims):
         raise ConfigError(f"dims must be >= 1 and qe >= 0; got dims {list(dims)}, qe {list(qe)}")
     found = run_codes(run_dir, parse_specs(codes), progress=progress)
-    combos = list(_combinations(found, dims, whiten, qe))
+    jobs = [(name, n) for name in found.ood for n in qe]
     rows = []
-    for name, d, w, n in ensure(progress).track(combos, len(combos), desc="sweep"):
-        x = _compress(found, name, d, w)
-        s = score_codes(x, found.labels, precision_at=(), recall_at=(), estimator=estimator,
-                        qe=n, qe_alpha=qe_alpha, n_bootstrap=n_bootstrap).score
-        low, high = s.ci95 or (float("nan"), float("nan"))
-        rows.append(SweepRow(name, x.shape[1], d is not None, w, n, s.map, low, high))
+    for name, n in ensure(progress).track(jobs, len(jobs), desc="sweep"):
+        rows += _rows(found, name, sorted(set(dims)), whiten, n, qe_alpha=qe_alpha,
+                      estimator=estimator, n_bootstrap=n_bootstrap)
     return rows
 
 
-def _combinations(found: RunCodes, dims: Sequence[int], whiten: Sequence[bool],
-                  qe: Sequence[int]) -> Iterator[tuple[str, int | None, bool, int]]:
-    """(codes, PCA dims or None for the full code, whiten, qe) for every possible setting."""
-    for name, ood in found.ood.items():
-        fit = found.fit[name]
-        limit = min(fit.shape[0] - 1, ood.shape[1])  # the most PCA components possible
-        for n in qe:
-            yield name, None, False, n
-            for d in sorted(set(dims)):
-                if d <= limit and d < ood.shape[1]:
-                    for w in whiten:
-                        yield name, d, bool(w), n
-
-
-def _compress(found: RunCodes, name: str, dims: int | None, whiten: bool) -> np.ndarray:
-    if dims is None:
-        return found.ood[name]
-    pca = fit_pca(found.fit[name], dims, whiten=whiten, fitted_on={"split": found.fit_on})
-    return apply_pca(pca, found.ood[name])  # (N, dims)
+def _rows(found: RunCodes, name: str, dims: Sequence[int], whiten: Sequence[bool], qe: int, *,
+          qe_alpha: float, estimator: Estimator, n_bootstrap: int) -> list[SweepRow]:
+    """One code set with query expansion ``qe``: the full code, then each PCA size that the fit
+    set allows and that compresses (below D), with each whitening."""
+    ood, fit = found.ood[name], found.fit[name]
+    full = score_codes(ood, found.labels, precision_at=(), recall_at=(), estimator=estimator,
+                       qe=qe, qe_alpha=qe_alpha, n_bootstrap=n_bootstrap).score
+    rows = [SweepRow(name, ood.shape[1], False, False, qe, full.map, *(full.ci95 or NO_CI))]
+    sizes = [d for d in dims if d <= max_pca_dims(*fit.shape) and d < ood.shape[1]]
+    curves = [pca_curve(fit, ood, found.labels, sizes, whiten=bool(w), estimator=estimator,
+                        qe=qe, qe_alpha=qe_alpha, n_bootstrap=n_bootstrap) for w in whiten]
+    for d in sizes:
+        rows += [SweepRow(name, d, True, bool(w), qe, curve.map_at[d], *curve.ci95.get(d, NO_CI))
+                 for w, curve in zip(whiten, curves, strict=True)]
+    return rows
