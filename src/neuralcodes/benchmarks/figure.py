@@ -8,7 +8,6 @@ a query is shown as the crop that was encoded.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +16,9 @@ from typing import Any, Literal
 import numpy as np
 from PIL import Image
 
-from neuralcodes.artifacts import atomic_write_bytes
 from neuralcodes.benchmarks.dataset import BBox, Dataset, Relevance
 from neuralcodes.errors import DataError
-from neuralcodes.figures import OTHER, SAME, new_figure
+from neuralcodes.figures import OTHER, SAME, framed, new_figure, save_figure
 from neuralcodes.images import image_errors, open_image, orient, to_rgb
 
 JUNK = "#969696"
@@ -71,20 +69,12 @@ def plot_queries(rows: Sequence[tuple[Shown, Sequence[Shown]]], path: str | Path
     fig.legend(handles=handles, loc="upper center", ncol=3, fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=9, y=0.995 - 0.35 / fig.get_figheight())
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.6 / fig.get_figheight()), pad=0.4)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    atomic_write_bytes(path, buf.getvalue())
-    return Path(path)
+    return save_figure(fig, path, dpi=100)
 
 
 def _tile(ax: Any, tile: Shown) -> None:
     colour = "black" if tile.status is None else COLOUR[tile.status]
-    ax.imshow(thumbnail(tile.file, tile.bbox))
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_edgecolor(colour)
-        spine.set_linewidth(3.0 if tile.status is None else 2.5)
+    framed(ax, thumbnail(tile.file, tile.bbox), colour, 3.0 if tile.status is None else 2.5)
     ax.set_title(tile.caption, fontsize=6.5, color=colour, pad=2)
 
 

@@ -12,6 +12,7 @@ from neuralcodes.figures.common import (
     QUERY,
     REPORT_WIDTH,
     SAME,
+    framed,
     new_figure,
     save_figure,
 )
@@ -19,5 +20,5 @@ from neuralcodes.figures.curves import Series, plot_curves
 from neuralcodes.figures.history import plot_history
 from neuralcodes.figures.retrieval import plot_retrieval
 
-__all__ = ["DPI", "OTHER", "QUERY", "REPORT_WIDTH", "SAME", "Series", "new_figure",
+__all__ = ["DPI", "OTHER", "QUERY", "REPORT_WIDTH", "SAME", "Series", "framed", "new_figure",
            "plot_curves", "plot_history", "plot_retrieval", "save_figure"]

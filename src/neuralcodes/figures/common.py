@@ -1,5 +1,6 @@
 """What every figure shares: the size of the report's column, new figures, atomic PNG saving,
-the frame colours of the retrieval figures, and one colour family per code set.
+framed image tiles and the frame colours of the retrieval figures, and one colour family per
+code set.
 
 Figures are ``matplotlib.figure.Figure`` objects on an Agg canvas: no pyplot, no global state, no
 display needed, nothing to close; a notebook displays the returned figure like any other.
@@ -11,11 +12,12 @@ import io
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from neuralcodes.artifacts import atomic_write_bytes
 
 if TYPE_CHECKING:
+    import numpy as np
     from matplotlib.figure import Figure
 
 SAME, OTHER = "#1a9850", "#d73027"  # frames: green, same class as the query; red, another class
@@ -37,11 +39,12 @@ def new_figure(width: float = REPORT_WIDTH, height: float = 4.0, *,
     return fig
 
 
-def save_figure(fig: Figure, path: str | Path, *, fmt: Literal["png", "jpeg"] = "png") -> Path:
-    """Write ``fig`` to ``path`` as PNG (or JPEG) at ``DPI``, atomically (a reader never sees
+def save_figure(fig: Figure, path: str | Path, *, fmt: Literal["png", "jpeg"] = "png",
+                dpi: int = DPI) -> Path:
+    """Write ``fig`` to ``path`` as PNG (or JPEG) at ``dpi``, atomically (a reader never sees
     half a file)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=DPI)
+    fig.savefig(buf, format=fmt, dpi=dpi)
     atomic_write_bytes(path, buf.getvalue())
     return Path(path)
 
@@ -51,6 +54,18 @@ def finish(fig: Figure, path: str | Path | None) -> Figure:
     if path is not None:
         save_figure(fig, path)
     return fig
+
+
+def framed(ax: Any, image: np.ndarray, frame: str | None, width: float = 2.5) -> None:
+    """``image`` on ``ax`` without ticks, in a ``frame``-coloured border ``width`` points wide
+    (``None``: matplotlib's thin black one)."""
+    ax.imshow(image)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if frame is not None:
+        for spine in ax.spines.values():
+            spine.set_edgecolor(frame)
+            spine.set_linewidth(width)
 
 
 def family_colour(group: int, shade: int = 0, shades: int = 1) -> str:

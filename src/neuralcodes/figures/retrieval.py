@@ -25,6 +25,7 @@ from neuralcodes.figures.common import (
     SAME,
     finish,
     fit_caption,
+    framed,
     new_figure,
 )
 
@@ -119,12 +120,7 @@ def _tile(fig: Figure, layout: Layout, row: int, group: int, rank: int, height: 
     x, top = layout.column_x(group, rank), layout.tile_top(row)
     ax = fig.add_axes((x / REPORT_WIDTH, 1 - (top + layout.tile) / height,
                        layout.tile / REPORT_WIDTH, layout.tile / height))
-    ax.imshow(image)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_edgecolor(colour)
-        spine.set_linewidth(2.5)
+    framed(ax, image, colour)
     lines, size = fit_caption(fig, class_name(name), layout.tile + SPACING / 2, FONT, SMALLEST)
     ax.set_title("\n".join(lines), fontsize=size, pad=2.5, color="#222222")
     return ax

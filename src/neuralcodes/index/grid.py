@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from neuralcodes.errors import ConfigError, DataError
-from neuralcodes.figures import new_figure, save_figure
+from neuralcodes.figures import framed, new_figure, save_figure
 from neuralcodes.images import ImageLike, load_image
 from neuralcodes.index.api import SearchResult
 from neuralcodes.names import shown
@@ -56,15 +56,9 @@ def plot_grid(query: ImageLike, result: SearchResult, path: str | Path | None = 
     fig = new_figure(2.2 * cols, 2.5 * rows, layout="constrained")
     for i, (pixels, title, is_query) in enumerate(tiles):
         ax = fig.add_subplot(rows, cols, i + 1)
-        ax.imshow(pixels)
+        framed(ax, pixels, "tab:blue" if is_query else None, 3)
         ax.set_title(title, fontsize=8, color="tab:blue" if is_query else "black",
                      parse_math=False)  # a "$" in a file name is not mathtext
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if is_query:
-            for spine in ax.spines.values():
-                spine.set_edgecolor("tab:blue")
-                spine.set_linewidth(3)
     if path is not None:
         save_figure(fig, path, fmt=fmt)
     return fig
