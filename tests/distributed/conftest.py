@@ -8,20 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
-from neuralcodes.config import ModelConfig
-from neuralcodes.model import create_model, save_model
-
-
-def make_run(run_dir: Path, seed: int = 0) -> Path:
-    """A run folder with a tiny randomly initialised model (width 1/16, 64x64 input)."""
-    torch.manual_seed(seed)
-    cfg = ModelConfig(width=1 / 16, num_classes=10)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    save_model(run_dir / "model.pt", create_model(cfg), cfg)
-    return run_dir
+from ..tiny_run import make_run
 
 
 def make_photos(root: Path, n: int, *, bad: int = 1, seed: int = 0) -> Path:

@@ -67,7 +67,8 @@ def tiff_with_width(width_entry: tuple[int, int, int, bytes], w: int = 4, h: int
 
 
 def png_declaring(width: int, height: int) -> bytes:
-    """A tiny PNG whose header declares ``width`` x ``height`` RGB pixels (a bomb's shape)."""
+    """A tiny PNG whose header declares ``width`` x ``height`` RGB pixels (a decompression bomb
+    shape: decoding it would need width * height * 3 bytes)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data

@@ -7,20 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
-from neuralcodes.config import ModelConfig
-from neuralcodes.model import create_model, save_model
-
-
-def make_run(run_dir: Path, seed: int = 0) -> Path:
-    """A run folder holding a tiny randomly initialised model (width 1/16, 10 classes)."""
-    torch.manual_seed(seed)
-    cfg = ModelConfig(width=0.0625, num_classes=10)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    save_model(run_dir / "model.pt", create_model(cfg), cfg)
-    return run_dir
+from ..tiny_run import make_run
 
 
 def make_photo(path: Path, seed: int, size: tuple[int, int] = (80, 60), fmt: str | None = None,

@@ -8,10 +8,7 @@ distance of the API tests is known exactly.
 
 from __future__ import annotations
 
-import io
 import os
-import struct
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -73,22 +70,3 @@ def colour_index(root: Path, index_dir: Path) -> Index:
                 "backend": {"kind": "exact"}, "skipped": [], "excluded": [], "next_id": 8}
     write_generation(index_dir, manifest, entries, vectors, {})
     return Index.open(index_dir, encoder=MeanColourEncoder())  # type: ignore[arg-type]
-
-
-def encode(im: Image.Image, fmt: str = "PNG") -> bytes:
-    buf = io.BytesIO()
-    im.save(buf, format=fmt)
-    return buf.getvalue()
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    """A tiny PNG whose header declares ``width`` x ``height`` RGB pixels (a decompression bomb
-    shape: decoding it would need width * height * 3 bytes)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    idat = zlib.compress(b"\x00" * 1024)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")

@@ -9,6 +9,8 @@ from PIL import Image
 
 from neuralcodes.index.api import Index
 
+from ..tiny_run import make_run
+
 # (relative path, Pillow format, size, mode): several formats, sizes, modes and a sub-folder.
 PHOTOS = [
     ("beach.jpg", "JPEG", (120, 80), "RGB"),
@@ -30,20 +32,6 @@ def photo(seed: int, size: tuple[int, int], mode: str) -> Image.Image:
                        for c in range(3)], axis=2)  # (h, w, 3)
     noisy = np.clip(pixels + rng.normal(0, 8, pixels.shape), 0, 255).astype(np.uint8)
     return Image.fromarray(noisy).convert(mode)
-
-
-def make_run(run_dir: Path) -> Path:
-    """A run folder with a tiny random network (width 1/16, 10 classes)."""
-    import torch
-
-    from neuralcodes.config import ModelConfig
-    from neuralcodes.model import create_model, save_model
-
-    torch.manual_seed(0)
-    cfg = ModelConfig(width=0.0625, num_classes=10)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    save_model(run_dir / "model.pt", create_model(cfg), cfg)
-    return run_dir
 
 
 def build_real_index(tmp: Path) -> Index:

@@ -12,7 +12,8 @@ from PIL import Image
 
 from neuralcodes.index.api import Index
 
-from .colours import COLOURS, encode, entry_of, png_declaring
+from ..images.helpers import encode, png_declaring
+from .colours import COLOURS, entry_of
 
 pytest.importorskip("fastapi", reason="needs the serve extra: pip install 'neuralcodes[serve]'")
 from fastapi.testclient import TestClient  # noqa: E402

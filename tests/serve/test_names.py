@@ -16,7 +16,8 @@ from neuralcodes.index.api import Index
 from neuralcodes.index.manifest import ARTIFACT, FORMAT
 from neuralcodes.index.store import write_generation
 
-from .colours import FINGERPRINT, MeanColourEncoder, encode, entry_of
+from ..images.helpers import encode
+from .colours import FINGERPRINT, MeanColourEncoder, entry_of
 
 pytest.importorskip("fastapi", reason="needs the serve extra: pip install 'neuralcodes[serve]'")
 from fastapi.testclient import TestClient  # noqa: E402

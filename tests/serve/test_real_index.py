@@ -13,7 +13,7 @@ from PIL import Image
 
 from neuralcodes.index.api import Index
 
-from .colours import png_declaring
+from ..images.helpers import png_declaring
 from .photos import PHOTOS, build_real_index, photo
 
 pytest.importorskip("fastapi", reason="needs the serve extra: pip install 'neuralcodes[serve]'")

@@ -5,7 +5,7 @@ from PIL import Image
 
 from neuralcodes.serve.uploads import UploadRejected, check_image, check_size
 
-from .colours import encode, png_declaring
+from ..images.helpers import encode, png_declaring
 
 MB = 1024 * 1024
 
