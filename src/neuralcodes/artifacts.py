@@ -1,17 +1,23 @@
-"""Atomic writes, hashing and self-describing artifact headers.
+"""Atomic writes, hashing, JSON values and self-describing artifact headers.
 
 Every file that neuralcodes writes goes through a temporary file in the same folder, then
-``os.replace``: a crash leaves either the old file or the new one, never half of one.
+``os.replace``: a crash leaves either the old file or the new one, never half of one. A folder
+written as a whole (``atomic_folder``) is built beside its place and renamed there the same way.
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
+import dataclasses
 import hashlib
+import io
 import json
+import math
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -59,8 +65,27 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def atomic_write_json(path: str | Path, obj: Any) -> None:
-    text = json.dumps(obj, indent=2, sort_keys=False, default=_json_default)
+    """``obj`` (``jsonable``: NaN and infinities kept, as Python reads them back) as JSON."""
+    text = json.dumps(jsonable(obj, keep_nan=True), indent=2)
     atomic_write_text(path, text + "\n")
+
+
+def atomic_write_csv(
+    path: str | Path,
+    rows: Iterable[Mapping[str, Any]],
+    fieldnames: Sequence[str],
+    *,
+    lineterminator: str = "\r\n",
+) -> None:
+    """A header of ``fieldnames``, then one line per row (keys not in ``fieldnames`` left out,
+    None as an empty cell)."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(
+        buf, fieldnames=fieldnames, extrasaction="ignore", lineterminator=lineterminator
+    )
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, buf.getvalue())
 
 
 def atomic_save_npy(path: str | Path, array: np.ndarray) -> None:
@@ -73,6 +98,31 @@ def atomic_torch_save(path: str | Path, obj: Any) -> None:
 
     with atomic_open(path, "wb") as f:
         torch.save(obj, f)
+
+
+@contextlib.contextmanager
+def atomic_folder(out: Path, staging: Path | None = None) -> Iterator[Path]:
+    """A folder to write ``out`` in, renamed to ``out`` (replacing a previous one whole) when the
+    block ends without error, removed when it fails. ``staging``: where that folder is (what a
+    crash left there is removed first), else a new temporary folder beside ``out``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if staging is None:
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    else:
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+    try:
+        yield staging
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.replace(out, old / out.name)
+        os.replace(staging, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def read_json(path: str | Path) -> Any:
@@ -88,14 +138,36 @@ def read_json(path: str | Path) -> Any:
                         ) from None
 
 
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"cannot serialise {type(obj).__name__} to JSON")
+def jsonable(
+    value: Any, *, keep_nan: bool = False, text: Callable[[str], str] | None = None
+) -> Any:
+    """``value`` as JSON values: ``to_dict()`` when it has one, dataclasses and mappings as
+    objects, sequences and arrays as lists, paths as strings, NumPy scalars as numbers, NaN and
+    infinities as null (kept with ``keep_nan``). ``text``, when given, is applied to every string
+    and path (``names.display``: valid Unicode whatever the file name)."""
+
+    def convert(v: Any) -> Any:
+        if isinstance(v, Path):
+            v = str(v)
+        if isinstance(v, str):
+            return v if text is None else text(v)
+        if v is None or isinstance(v, int):  # bool is an int
+            return v
+        if isinstance(v, float):
+            return float(v) if keep_nan or math.isfinite(v) else None
+        if hasattr(v, "to_dict") and not isinstance(v, type):
+            return convert(v.to_dict())
+        if dataclasses.is_dataclass(v) and not isinstance(v, type):
+            return {f.name: convert(getattr(v, f.name)) for f in dataclasses.fields(v)}
+        if isinstance(v, Mapping):
+            return {str(k): convert(x) for k, x in v.items()}
+        if isinstance(v, np.ndarray | np.generic):
+            return convert(v.tolist())
+        if isinstance(v, list | tuple | set | frozenset):
+            return [convert(x) for x in v]
+        return v
+
+    return convert(value)
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:

@@ -9,8 +9,6 @@ written with differs. One layout for single-process and DDP training: either res
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,12 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from neuralcodes.artifacts import (
-    atomic_torch_save,
-    atomic_write_json,
-    atomic_write_text,
-    provenance,
-)
+from neuralcodes.artifacts import atomic_torch_save, atomic_write_csv, atomic_write_json, provenance
 from neuralcodes.early_stopping import EarlyStopping
 from neuralcodes.errors import ArtifactMismatchError, DataError
 
@@ -120,11 +113,7 @@ class TrainState:
 def write_history(out_dir: Path, history: History) -> None:
     """``history.json`` and ``history.csv`` in ``out_dir``, atomically."""
     atomic_write_json(out_dir / "history.json", {**provenance("history"), **history.to_dict()})
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=HISTORY_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(history.records)
-    atomic_write_text(out_dir / "history.csv", buf.getvalue())
+    atomic_write_csv(out_dir / "history.csv", history.records, HISTORY_COLUMNS)
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:

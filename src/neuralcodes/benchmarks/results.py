@@ -15,13 +15,7 @@ non-empty folder is refused before any work starts.
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import io
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +23,7 @@ import numpy as np
 
 from neuralcodes.artifacts import (
     atomic_save_npy,
+    atomic_write_csv,
     atomic_write_json,
     atomic_write_text,
     provenance,
@@ -63,25 +58,6 @@ def is_result(folder: Path) -> bool:
         return read_json(folder / "config.json").get("artifact") == RESULT_ARTIFACT
     except (NeuralCodesError, AttributeError):
         return False
-
-
-@contextlib.contextmanager
-def staged(out: Path) -> Iterator[Path]:
-    """A temporary folder beside ``out``, renamed to ``out`` when the block ends without error."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
-        yield tmp
-        old = None
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.replace(out, old / out.name)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def summarise(scores: Mapping[str, SetupScores], metric: str, n_bootstrap: int,
@@ -151,11 +127,7 @@ def write_result(folder: Path, config: BenchmarkConfig, encoder: ImageEncoder, d
 
         save_pca(codes.pca["model"], folder / "codes" / "pca.npz")
     per_query = per_query_rows(query_names, scores, dataset.metric)
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(per_query[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in per_query)
-    atomic_write_text(folder / "per_query.csv", buf.getvalue())
+    atomic_write_csv(folder / "per_query.csv", per_query, list(per_query[0]), lineterminator="\n")
     atomic_write_json(folder / "per_query.json", per_query)
     atomic_write_json(folder / "results.json",
                       {**made_by, "results": rows, "paper": [vars(f) for f in paper]})

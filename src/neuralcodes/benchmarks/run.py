@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from neuralcodes.artifacts import atomic_folder
 from neuralcodes.benchmarks.catalog import read_benchmark
 from neuralcodes.benchmarks.config import BenchmarkConfig
 from neuralcodes.benchmarks.dataset import Dataset
@@ -21,7 +22,7 @@ from neuralcodes.benchmarks.encode import Codes, ImageEncoder, compress, encode_
 from neuralcodes.benchmarks.figure import benchmark_figure
 from neuralcodes.benchmarks.paper import figures_for
 from neuralcodes.benchmarks.report import result_text
-from neuralcodes.benchmarks.results import check_out, staged, summarise, write_result
+from neuralcodes.benchmarks.results import check_out, summarise, write_result
 from neuralcodes.benchmarks.scores import NS_DEPTH, SetupScores, score
 from neuralcodes.errors import ConfigError, DataError
 from neuralcodes.images import scan_images
@@ -58,7 +59,7 @@ def run_benchmark(config: BenchmarkConfig, encoder: ImageEncoder, out: str | Pat
     paper = figures_for(config.name, encoder.layer, config.pca)
     text = result_text(config.name, encoder.layer, codes.database.shape[1], dataset.summary(),
                        rows, codes.pca, paper, codes.skipped)
-    with staged(out) as tmp:
+    with atomic_folder(out) as tmp:
         write_result(tmp, config, encoder, dataset, codes, scores, rows, text, paper)
         if config.figure_queries:
             benchmark_figure(dataset, ids, dists, tmp / "figures" / "queries.png",

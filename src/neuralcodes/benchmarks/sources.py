@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 from urllib.parse import urlsplit
 
-from neuralcodes.artifacts import atomic_write_json, sha256_file
+from neuralcodes.artifacts import atomic_folder, atomic_write_json, sha256_file
 from neuralcodes.benchmarks.dataset import NAMES, BenchmarkName, check_name
 from neuralcodes.data.download import download, extract_tar, extract_zip
 from neuralcodes.errors import DataError
@@ -88,18 +88,13 @@ def download_benchmark(
         return final
     downloads = directory / ".downloads" / bench
     fetched = [_fetch(s, downloads, mirror, progress) for s in SOURCES[bench]]
-    staging = directory / f".{bench}.partial"
-    shutil.rmtree(staging, ignore_errors=True)  # a crash while assembling: start it again
-    try:
+    # a fixed staging folder: what a crash while assembling left there is removed next time
+    with atomic_folder(final, staging=directory / f".{bench}.partial") as staging:
         for source, path in zip(SOURCES[bench], fetched, strict=True):
             _assemble(bench, source, path, staging, progress)
         atomic_write_json(staging / "SOURCES.json", [
             {"url": s.url, "file": p.name, "sha256": sha256_file(p)}
             for s, p in zip(SOURCES[bench], fetched, strict=True)])
-        os.replace(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     shutil.rmtree(downloads, ignore_errors=True)
     with contextlib.suppress(OSError):
         downloads.parent.rmdir()  # .downloads/, when no other download is under way
@@ -121,7 +116,6 @@ def _assemble(
     name: BenchmarkName, source: Source, path: Path, staging: Path, progress: Progress | None
 ) -> None:
     """Put what ``path`` holds where the dataset layout wants it, inside ``staging``."""
-    staging.mkdir(parents=True, exist_ok=True)
     if source.kind == "file":
         shutil.copyfile(path, staging / path.name)
         return

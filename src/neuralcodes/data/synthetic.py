@@ -16,13 +16,11 @@ import io
 import itertools
 import json
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from neuralcodes.artifacts import atomic_folder
 from neuralcodes.errors import ConfigError, DataError
 
 SHAPES = ("circle", "square", "triangle", "cross", "ring", "diamond", "star", "bar")
@@ -63,16 +61,8 @@ def make_synthetic(
             return final
         if not overwrite:
             raise DataError(final, "exists and was not written with these parameters (overwrite?)")
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tiny-imagenet-200.", dir=root))
-    try:
+    with atomic_folder(final) as tmp:
         _write_dataset(tmp, params)
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 from typing import Any
 
 from neuralcodes.allocator import release_memory
+from neuralcodes.artifacts import jsonable
 from neuralcodes.errors import ConfigError, DataError
 from neuralcodes.images import MAX_PIXELS
 from neuralcodes.index.api import Index, SearchResult
@@ -63,7 +63,8 @@ class SearchService:
     def info(self) -> dict[str, Any]:
         index = self.current.get()
         if self._info[0] != index.generation:
-            self._info = (index.generation, json_safe(index.info()))
+            # the manifest's values as JSON: NaN as null, a name that is not UTF-8 made valid
+            self._info = (index.generation, jsonable(index.info(), text=display))
         limits = {"max_upload_bytes": self.max_upload_bytes, "max_pixels": self.max_pixels,
                   "max_k": MAX_K}
         return {**self._info[1], "images": len(index), "server": limits}
@@ -139,21 +140,6 @@ def path_fields(path: str, key: str = "path") -> dict[str, str]:
 
 def thumb_url(image_id: int) -> str:
     return f"/api/images/{image_id}?thumb=1"
-
-
-def json_safe(value: Any) -> Any:
-    """``value`` (``Index.info``: the manifest's JSON values) with paths and tuples turned into
-    JSON types, strings made valid Unicode (``names.display``: a name that is not UTF-8), and
-    NaN or infinities as null."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, float):
-        return _finite(value)
-    if isinstance(value, str | Path):
-        return display(value)
-    return value
 
 
 def _ms(value: float | None) -> float | None:
