@@ -6,26 +6,14 @@ so that the CLI prints exactly what it wrote.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from neuralcodes.artifacts import atomic_write_text
+from neuralcodes.artifacts import atomic_write_csv, atomic_write_text
 from neuralcodes.figures import Series, plot_curves
 from neuralcodes.research.sweep import SweepRow
 from neuralcodes.runs import RunDir
 from neuralcodes.tables import ci_text, markdown_table, yes_no
-
-
-def write_csv(path: str | Path, rows: Sequence[Mapping[str, Any]]) -> Path:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else [])
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_text(path, buf.getvalue())
-    return Path(path)
 
 
 def sweep_markdown(rows: Sequence[SweepRow]) -> str:
@@ -46,8 +34,9 @@ def write_sweep(rows: Sequence[SweepRow], out_dir: str | Path,
     atomic_write_text(md, f"# Sweep\n\n{sweep_markdown(rows)}")
     png = RunDir(out).figure("sweep")
     plot_curves(sweep_series(rows), png, xlabel="bytes per image (float32)", title=title)
-    return {"csv": write_csv(out / "sweep.csv", [r.to_dict() for r in rows]), "md": md,
-            "png": png}
+    table = [r.to_dict() for r in rows]
+    atomic_write_csv(out / "sweep.csv", table, list(table[0]) if table else [])
+    return {"csv": out / "sweep.csv", "md": md, "png": png}
 
 
 def sweep_series(rows: Sequence[SweepRow]) -> list[Series]:
