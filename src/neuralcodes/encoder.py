@@ -168,11 +168,8 @@ class Encoder:
         return self._lower[1]
 
     def encode_images(self, srcs: Sequence[Any], *, progress: Progress | None = None) -> Encoded:
-        """Load ``srcs`` in threads (the next batch while this one is encoded) and encode them.
-
-        An unreadable source is logged, reported in ``errors`` and skipped. Bulk work: the
-        process's allocator is tuned first (``neuralcodes.allocator.tune_once``).
-        """
+        """``batch_encode`` of ``srcs`` by this network: unreadable sources skipped. Bulk work:
+        the process's allocator is tuned first (``neuralcodes.allocator.tune_once``)."""
         tune_once()
         self.backbone  # noqa: B018  # loaded here, not by several decoding threads at once
         return batch_encode(srcs, self.load, self.encode, self.dim, batch_size=self.batch_size,
@@ -187,17 +184,9 @@ class Encoder:
         return fp
 
 
-def batch_encode(
-    srcs: Sequence[Any],
-    load: Callable[[Any], np.ndarray],
-    encode: Callable[[np.ndarray], np.ndarray],
-    dim: int,
-    *,
-    batch_size: int,
-    workers: int,
-    progress: Progress | None = None,
-    desc: str = "encode",
-) -> Encoded:
+def batch_encode(srcs: Sequence[Any], load: Callable[[Any], np.ndarray],
+                 encode: Callable[[np.ndarray], np.ndarray], dim: int, *, batch_size: int,
+                 workers: int, progress: Progress | None = None, desc: str = "encode") -> Encoded:
     """The codes of ``srcs``: each loaded (``load``: one source -> (S, S, 3) uint8) by one of
     ``workers`` threads, the next batch while this one is encoded (``encode``: (B, S, S, 3) ->
     (B, ``dim``)). A source whose ``load`` raises ``DataError`` is logged, reported in
@@ -237,7 +226,7 @@ def _prefetched(pool: ThreadPoolExecutor, load: Callable[[Any], Any], srcs: Sequ
 
 
 def _checked(codes: Any, n: int, dim: int) -> np.ndarray:
-    """An encoder's output for ``n`` images as (n, ``dim``) float32, or what it returned instead."""
+    """An encoder's output for ``n`` images as (n, ``dim``) float32; refused in another shape."""
     out = np.asarray(codes, dtype=np.float32)
     if out.shape != (n, dim):
         raise ConfigError(f"the encoder returned codes of shape {out.shape} for {n} images; "
