@@ -24,7 +24,7 @@ in eval mode, and in bf16 / fp16 its convolution and linear weights are cast onc
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from neuralcodes.allocator import tune_once
-from neuralcodes.device import PRECISIONS
 from neuralcodes.errors import ConfigError, DataError
 from neuralcodes.images.pool import usable_cores
 from neuralcodes.models.fingerprint import check_fingerprint  # noqa: F401  (docs/models.md)
@@ -169,35 +168,12 @@ class Encoder:
         return self._lower[1]
 
     def encode_images(self, srcs: Sequence[Any], *, progress: Progress | None = None) -> Encoded:
-        """Load ``srcs`` in threads (the next batch while this one is encoded) and encode them.
-
-        An unreadable source is logged, reported in ``errors`` and skipped. Bulk work: the
-        process's allocator is tuned first (``neuralcodes.allocator.tune_once``).
-        """
+        """``batch_encode`` of ``srcs`` by this network: unreadable sources skipped. Bulk work:
+        the process's allocator is tuned first (``neuralcodes.allocator.tune_once``)."""
         tune_once()
-        progress = ensure(progress)
         self.backbone  # noqa: B018  # loaded here, not by several decoding threads at once
-        ok = np.zeros(len(srcs), dtype=bool)
-        rows: list[np.ndarray] = []
-        errors: list[DataError] = []
-        with ThreadPoolExecutor(self.workers or usable_cores()) as pool:
-            batches = _prefetched(pool, self._try_load, srcs, self.batch_size)
-            for start, loaded in progress.track(batches, -(-len(srcs) // self.batch_size),
-                                                "encode"):
-                good = [(i, a) for i, a in enumerate(loaded) if isinstance(a, np.ndarray)]
-                errors += [e for e in loaded if isinstance(e, DataError)]
-                if good:
-                    ok[[start + i for i, _ in good]] = True
-                    rows.append(self.encode(np.stack([a for _, a in good])))
-        codes = np.concatenate(rows) if rows else np.zeros((0, self.dim), np.float32)
-        return Encoded(codes, ok, tuple(errors))
-
-    def _try_load(self, src: Any) -> np.ndarray | DataError:
-        try:
-            return self.load(src)
-        except DataError as e:
-            log.warning("skipped %s", e)
-            return e
+        return batch_encode(srcs, self.load, self.encode, self.dim, batch_size=self.batch_size,
+                            workers=self.workers or usable_cores(), progress=progress)
 
     def fingerprint(self) -> dict[str, Any]:
         """What an index built with this encoder must record and match."""
@@ -208,7 +184,37 @@ class Encoder:
         return fp
 
 
-def _prefetched(pool: ThreadPoolExecutor, load: Any, srcs: Sequence[Any],
+def batch_encode(srcs: Sequence[Any], load: Callable[[Any], np.ndarray],
+                 encode: Callable[[np.ndarray], np.ndarray], dim: int, *, batch_size: int,
+                 workers: int, progress: Progress | None = None, desc: str = "encode") -> Encoded:
+    """The codes of ``srcs``: each loaded (``load``: one source -> (S, S, 3) uint8) by one of
+    ``workers`` threads, the next batch while this one is encoded (``encode``: (B, S, S, 3) ->
+    (B, ``dim``)). A source whose ``load`` raises ``DataError`` is logged, reported in
+    ``errors`` and skipped."""
+
+    def attempt(src: Any) -> np.ndarray | DataError:
+        try:
+            return load(src)
+        except DataError as e:
+            log.warning("skipped %s", e)
+            return e
+
+    ok = np.zeros(len(srcs), dtype=bool)
+    rows: list[np.ndarray] = []
+    errors: list[DataError] = []
+    with ThreadPoolExecutor(workers) as pool:
+        batches = _prefetched(pool, attempt, srcs, batch_size)
+        for start, loaded in ensure(progress).track(batches, -(-len(srcs) // batch_size), desc):
+            good = [(i, a) for i, a in enumerate(loaded, start) if not isinstance(a, DataError)]
+            errors += [e for e in loaded if isinstance(e, DataError)]
+            if good:
+                ok[[i for i, _ in good]] = True
+                rows.append(_checked(encode(np.stack([a for _, a in good])), len(good), dim))
+    codes = np.concatenate(rows) if rows else np.zeros((0, dim), np.float32)
+    return Encoded(codes, ok, tuple(errors))
+
+
+def _prefetched(pool: ThreadPoolExecutor, load: Callable[[Any], Any], srcs: Sequence[Any],
                 batch: int) -> Iterator[tuple[int, list[Any]]]:
     """(start, loaded items) per batch; the next batch is being loaded while one is yielded."""
     pending: tuple[int, list[Future[Any]]] | None = None
@@ -217,6 +223,15 @@ def _prefetched(pool: ThreadPoolExecutor, load: Any, srcs: Sequence[Any],
         if pending is not None:
             yield pending[0], [f.result() for f in pending[1]]
         pending = current
+
+
+def _checked(codes: Any, n: int, dim: int) -> np.ndarray:
+    """An encoder's output for ``n`` images as (n, ``dim``) float32; refused in another shape."""
+    out = np.asarray(codes, dtype=np.float32)
+    if out.shape != (n, dim):
+        raise ConfigError(f"the encoder returned codes of shape {out.shape} for {n} images; "
+                          f"its dim says {dim}")
+    return out
 
 
 def open_encoder(
@@ -257,6 +272,8 @@ def open_encoder(
 
 def _settings(spec: ModelSpec, batch_size: int | None, precision: str | None) -> tuple[int, str]:
     """The batch size and precision, defaulted by kind and checked."""
+    from neuralcodes.device import PRECISIONS  # (it imports torch)
+
     batch = batch_size if batch_size is not None else DEFAULT_BATCH[spec.kind]
     prec = precision if precision is not None else ("fp32" if spec.kind == "run" else "auto")
     if batch < 1:

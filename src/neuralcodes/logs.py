@@ -6,13 +6,17 @@ library function hands its ``Progress`` object (``progress.log("...")``) become 
 at INFO unless the caller says otherwise, so an application routes or silences them like any
 other record (``logging.getLogger("neuralcodes").setLevel(logging.WARNING)``). The library adds
 no handler: without one, Python shows warnings and errors on stderr and drops the rest. The
-command line installs its own (``neuralcodes.cli.console``).
+command line installs its own (``neuralcodes.cli.console``). Another library's chatter is
+turned off where the library calls it (``silenced``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+import warnings
+from collections.abc import Iterator, Sequence
 
 ROOT = "neuralcodes"
 # Modules whose frames are plumbing between the caller and the record, never its source.
@@ -33,3 +37,22 @@ def emit(message: str, level: int = logging.INFO) -> None:
     logger = logging.getLogger(name if name.split(".")[0] == ROOT else ROOT)
     if logger.isEnabledFor(level):
         logger.log(level, message, stacklevel=depth + 1)
+
+
+@contextlib.contextmanager
+def silenced(*names: str, level: int = logging.CRITICAL,
+             ignore: Sequence[type[Warning]] = ()) -> Iterator[None]:
+    """While the block runs, the loggers ``names`` drop their records below ``level`` and
+    warnings of the categories ``ignore`` are not shown; the loggers' levels are restored after."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(level)
+    try:
+        with warnings.catch_warnings():
+            for category in ignore:
+                warnings.simplefilter("ignore", category)
+            yield
+    finally:
+        for logger, saved in zip(loggers, levels, strict=True):
+            logger.setLevel(saved)

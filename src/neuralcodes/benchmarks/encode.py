@@ -15,9 +15,8 @@ database image, uncropped, reuses that image's code (``encode_dataset``).
 
 from __future__ import annotations
 
-import logging
+import functools
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -27,12 +26,11 @@ from PIL import Image
 
 from neuralcodes.benchmarks.config import BenchmarkConfig
 from neuralcodes.benchmarks.dataset import BBox, Dataset
-from neuralcodes.errors import ConfigError, DataError
+from neuralcodes.encoder import batch_encode
+from neuralcodes.errors import DataError
 from neuralcodes.images import image_errors, open_image
 from neuralcodes.images.readfile import default_workers
-from neuralcodes.progress import Progress, ensure
-
-logger = logging.getLogger(__name__)
+from neuralcodes.progress import Progress
 
 Source = tuple[Path, BBox | None]  # an image file and the box to crop it to (None: whole)
 
@@ -85,7 +83,10 @@ def crop(file: Path, bbox: BBox) -> Image.Image:
 def load(encoder: ImageEncoder, source: Source) -> np.ndarray:
     """One source -> (S, S, 3) uint8 network input."""
     file, bbox = source
-    return encoder.load(file if bbox is None else crop(file, bbox))
+    try:
+        return encoder.load(file if bbox is None else crop(file, bbox))
+    except OSError as e:  # an encoder's load may raise it instead of a DataError
+        raise DataError(file, str(e)) from e
 
 
 def encode_sources(
@@ -98,39 +99,15 @@ def encode_sources(
 ) -> tuple[np.ndarray, dict[int, str]]:
     """Codes (M, D) float32 of ``sources`` and ``{index: problem}`` of those that could not be
     read (their rows stay zero; the caller decides whether that is fatal), in batches of
-    ``config.batch_size`` decoded by ``config.workers`` threads."""
-    n, dim, batch_size = len(sources), int(encoder.dim), config.batch_size
-    codes = np.zeros((n, dim), np.float32)  # (M, D)
-    failed: dict[int, str] = {}
-    starts = list(range(0, n, batch_size))
-    with ThreadPoolExecutor(max_workers=config.workers or default_workers()) as pool:
-
-        def submit(start: int) -> list[tuple[int, Future[np.ndarray]]]:
-            stop = min(start + batch_size, n)
-            return [(i, pool.submit(load, encoder, sources[i])) for i in range(start, stop)]
-
-        pending = submit(0) if starts else []
-        for b, _ in enumerate(ensure(progress).track(starts, len(starts), f"encode {what}")):
-            batch, pending = pending, (submit(starts[b + 1]) if b + 1 < len(starts) else [])
-            rows, images = [], []
-            for i, future in batch:
-                try:
-                    images.append(future.result())
-                    rows.append(i)
-                except (DataError, OSError) as e:  # an encoder's load may raise either
-                    failed[i] = e.problem if isinstance(e, DataError) else str(e)
-                    logger.warning("cannot read %s: %s", sources[i][0], failed[i])
-            if images:
-                codes[rows] = _encode(encoder, np.stack(images), dim)  # (b, D)
-    return codes, failed
-
-
-def _encode(encoder: ImageEncoder, images: np.ndarray, dim: int) -> np.ndarray:
-    out = np.asarray(encoder.encode(images), dtype=np.float32)
-    if out.shape != (len(images), dim):
-        raise ConfigError(f"the encoder returned codes of shape {out.shape} for {len(images)} "
-                          f"images; its dim says {dim}")
-    return out
+    ``config.batch_size`` decoded by ``config.workers`` threads (``encoder.batch_encode``)."""
+    found = batch_encode(sources, functools.partial(load, encoder), encoder.encode,
+                         int(encoder.dim), batch_size=config.batch_size,
+                         workers=config.workers or default_workers(), progress=progress,
+                         desc=f"encode {what}")
+    codes = np.zeros((len(sources), found.codes.shape[1]), np.float32)  # (M, D)
+    codes[found.ok] = found.codes
+    failed = np.flatnonzero(~found.ok).tolist()
+    return codes, {i: e.problem for i, e in zip(failed, found.errors, strict=True)}
 
 
 def encode_dataset(dataset: Dataset, encoder: ImageEncoder, config: BenchmarkConfig,

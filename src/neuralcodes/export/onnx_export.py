@@ -7,10 +7,8 @@ needs ``onnxscript``; the TorchScript exporter is deprecated), checked with
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from neuralcodes.artifacts import atomic_write_bytes
 from neuralcodes.errors import ArtifactMismatchError, ConfigError
 from neuralcodes.export.extra import require_export_extra
 from neuralcodes.export.metadata import INPUT_NAME, ExportConfig
+from neuralcodes.logs import silenced
 from neuralcodes.model import feature_model
 
 log = logging.getLogger(__name__)
@@ -50,7 +49,9 @@ def to_onnx(model: nn.Module, image_size: int, export: ExportConfig) -> Any:
     """The ``onnx.ModelProto`` of ``CodesGraph(model)``, with a dynamic batch dimension."""
     graph = CodesGraph(model, export.layers).eval()
     example = torch.rand(2, 3, image_size, image_size)  # batch 2: 1 would be specialised
-    with _quiet_exporter():
+    # the exporter's chatter off while it runs (no torchvision, internal deprecations, the
+    # version converter's tracebacks: a failed conversion is reported below)
+    with silenced("torch.onnx", "onnxscript", ignore=(FutureWarning, DeprecationWarning)):
         program = torch.onnx.export(
             graph, (example,), None, dynamo=True, verbose=False, opset_version=export.opset,
             input_names=[INPUT_NAME], output_names=list(export.output_names),
@@ -114,21 +115,3 @@ def read_onnx_metadata(path: str | Path) -> dict[str, str]:
 
     proto = onnx.load(str(path), load_external_data=False)
     return {p.key: p.value for p in proto.metadata_props}
-
-
-@contextlib.contextmanager
-def _quiet_exporter() -> Iterator[None]:
-    """Silence the exporter's chatter (no torchvision, internal deprecations, the version
-    converter's tracebacks: a failed conversion is reported by ``to_onnx``) while it runs."""
-    loggers = [logging.getLogger(name) for name in ("torch.onnx", "onnxscript")]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.CRITICAL)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            warnings.simplefilter("ignore", DeprecationWarning)
-            yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)

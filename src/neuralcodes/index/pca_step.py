@@ -10,7 +10,6 @@ Compressed vectors are L2-normalised again (as in the paper), so distances stay 
 from __future__ import annotations
 
 import io
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -56,7 +55,7 @@ def fit_index_pca(
     """(pca, manifest record, serialised pca) for ``dims``, or (None, None, None)."""
     if dims is None:
         return None, None, None
-    from neuralcodes.postprocess.pca import fit_pca
+    from neuralcodes.postprocess.pca import fit_pca, pca_bytes
 
     x, source = run_fit_codes(encoder)
     on = "run" if x is not None else "collection"
@@ -72,7 +71,7 @@ def fit_index_pca(
     progress.log(f"PCA to {dims} dimensions fitted on {source}")
     info = {"dims": dims, "whiten": False, "fitted_on": on, "fit_source": source,
             "n_fit": int(len(x)), "renormalized": True, "file": PCA_FILE}
-    return pca, info, pca_to_bytes(pca)
+    return pca, info, pca_bytes(pca)  # the .npz that goes into a generation folder
 
 
 def projector(pca: Any) -> Callable[[np.ndarray], np.ndarray]:
@@ -103,15 +102,6 @@ def project_blocks(raw: np.ndarray, project: Callable[[np.ndarray], np.ndarray],
             out[a:b] = project(np.asarray(raw[a:b]))  # (b - a, D)
     out.flush()
     return out
-
-
-def pca_to_bytes(pca: Any) -> bytes:
-    """The ``.npz`` that ``save_pca`` writes, as bytes (it goes into a generation folder)."""
-    from neuralcodes.postprocess.pca import save_pca
-
-    with tempfile.TemporaryDirectory() as tmp:
-        save_pca(pca, Path(tmp) / PCA_FILE)
-        return (Path(tmp) / PCA_FILE).read_bytes()
 
 
 def generation_pca(gen: Generation) -> Any:

@@ -30,6 +30,7 @@ from torch import nn
 
 from neuralcodes.artifacts import read_json
 from neuralcodes.errors import DataError
+from neuralcodes.logs import silenced
 from neuralcodes.models.hub import ModelFolder, check_files, require_transformers
 from neuralcodes.models.preprocess import Preprocess, from_processor_config
 from neuralcodes.models.stages import check_layers
@@ -191,12 +192,11 @@ def _has(name: str, out: dict[str, Any], is_clip: bool) -> bool:
 def quiet(transformers: Any) -> Iterator[None]:
     """transformers' loading reports and progress bars off for the block (the library logs)."""
     tlog = transformers.utils.logging
-    level, bars = tlog.get_verbosity(), tlog.is_progress_bar_enabled()
-    tlog.set_verbosity_error()
+    bars = tlog.is_progress_bar_enabled()
     tlog.disable_progress_bar()
     try:
-        yield
+        with silenced("transformers", level=logging.ERROR):
+            yield
     finally:
-        tlog.set_verbosity(level)
         if bars:
             tlog.enable_progress_bar()

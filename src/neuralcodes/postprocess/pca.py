@@ -109,8 +109,8 @@ def apply_pca(pca: PCA, x: np.ndarray) -> np.ndarray:
     return (y / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
-def save_pca(pca: PCA, path: str | Path) -> None:
-    """Write ``pca`` atomically as ``.npz`` with its provenance header (JSON)."""
+def pca_bytes(pca: PCA) -> bytes:
+    """``pca`` as ``.npz`` bytes with its provenance header (JSON): what ``save_pca`` writes."""
     header = provenance(
         "pca", dims=pca.dims, input_dims=int(pca.mean.shape[0]), whiten=pca.whiten,
         eps=pca.eps, fitted_on=pca.fitted_on,
@@ -120,7 +120,12 @@ def save_pca(pca: PCA, path: str | Path) -> None:
         buf, header=np.array(json.dumps(header)), mean=pca.mean, components=pca.components,
         explained_variance=pca.explained_variance,
     )
-    atomic_write_bytes(path, buf.getvalue())
+    return buf.getvalue()
+
+
+def save_pca(pca: PCA, path: str | Path) -> None:
+    """Write ``pca`` atomically as ``.npz`` with its provenance header (JSON)."""
+    atomic_write_bytes(path, pca_bytes(pca))
 
 
 def load_pca(path: str | Path, expected: Mapping[str, Any] | None = None) -> PCA:
