@@ -7,6 +7,7 @@ import pickle
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,6 +20,15 @@ from neuralcodes.index import Encoder
 from neuralcodes.index.plan import rel_path
 
 
+def _extract(encoder: Encoder, photos: Path, shards: Path, files: list[str]) -> Any:
+    """Shard 0 of ``files`` by a ShardWorker, which sets torch's thread count (restored here)."""
+    threads = torch.get_num_threads()
+    try:
+        return ShardWorker(encoder, str(photos), str(shards), 1).extract(0, files)
+    finally:
+        torch.set_num_threads(threads)
+
+
 def test_shard_worker_takes_the_pickled_encoder(
     tmp_path: Path, run_dir: Path, photo_maker: Callable[..., Path]
 ) -> None:
@@ -27,11 +37,7 @@ def test_shard_worker_takes_the_pickled_encoder(
     sent = pickle.loads(pickle.dumps(encoder))  # what Ray sends: settings, not the network
     assert sent._backbone is None and sent == encoder  # the network is not pickled
     files = sorted(rel_path(photos, p) for p in scan_images(photos))
-    threads = torch.get_num_threads()
-    try:
-        shard = ShardWorker(sent, str(photos), str(tmp_path / "shards"), 1).extract(0, files)
-    finally:
-        torch.set_num_threads(threads)
+    shard = _extract(sent, photos, tmp_path / "shards", files)
     assert [e["path"] for e in shard.entries] == [f for f in files if f != "a/broken0.jpg"]
     st = (photos / "a" / "broken0.jpg").stat()
     assert [(b["path"], b["size"], b["mtime_ns"]) for b in shard.bad] == [
@@ -52,11 +58,7 @@ def test_shard_worker_takes_a_pickled_hf_encoder(
     sent = pickle.loads(pickle.dumps(encoder))
     assert sent._backbone is None and sent.fingerprint() == encoder.fingerprint()
     files = sorted(rel_path(photos, p) for p in scan_images(photos))
-    threads = torch.get_num_threads()
-    try:
-        shard = ShardWorker(sent, str(photos), str(tmp_path / "shards"), 1).extract(0, files)
-    finally:
-        torch.set_num_threads(threads)
+    shard = _extract(sent, photos, tmp_path / "shards", files)
     pixels = np.stack([encoder.load(photos / e["path"]) for e in shard.entries])  # (3, 32, 32, 3)
     np.testing.assert_allclose(shard.codes, encoder.encode(pixels), atol=1e-5)
 

@@ -17,41 +17,18 @@ from PIL import Image
 
 from neuralcodes.index.api import Index
 
+from ..browser import MARKS, chromium
 from .live import live_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason=f"{CHROMIUM} is missing (apt-get install chromium)"),
-    pytest.mark.skipif(not CHROMEDRIVER.exists(),
-                       reason=f"{CHROMEDRIVER} is missing (apt-get install chromium-driver)"),
-]
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+pytestmark = MARKS
+pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
 pytest.importorskip("fastapi", reason="needs the serve extra: pip install 'neuralcodes[serve]'")
 
 
 @pytest.fixture
 def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    monkeypatch.setenv("SE_OFFLINE", "true")  # Selenium Manager must never download anything
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1280,900",
-                 f"--user-data-dir={tmp_path / 'chromium-profile'}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(30)
-    try:
+    with chromium(tmp_path / "chromium-profile", monkeypatch) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def wait_for(driver: Any, condition: Any, timeout_s: float = 15.0) -> Any:
